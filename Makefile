@@ -1,0 +1,43 @@
+PYTHON ?= python3
+VENV := .venv
+SUPERVISOR_VENV := .venv-supervisor
+BIN := $(VENV)/bin
+
+.PHONY: run test lint install dev supervisor-ref bench bench-quick clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install -q -e .
+
+dev: $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+
+# Supervisor 4.3.0 in a venv of its own: the reference the compatibility tests compare against.
+supervisor-ref: $(SUPERVISOR_VENV)/bin/supervisord
+
+$(SUPERVISOR_VENV)/bin/supervisord:
+	$(PYTHON) -m venv $(SUPERVISOR_VENV)
+	$(SUPERVISOR_VENV)/bin/pip install -q supervisor==4.3.0 superlance==2.0.0
+
+run: install
+	mkdir -p examples/run
+	cd examples && ../$(BIN)/supervisord -n -c supervisord.conf
+
+lint: dev
+	$(BIN)/ruff check vigil tests bench
+	$(BIN)/mypy
+
+test: dev supervisor-ref lint
+	$(BIN)/pytest -n 2 tests
+
+bench: dev supervisor-ref
+	$(BIN)/python -m bench
+
+bench-quick: dev supervisor-ref
+	$(BIN)/python -m bench --quick
+
+clean:
+	rm -rf $(VENV) $(SUPERVISOR_VENV) build *.egg-info

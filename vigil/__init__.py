@@ -1,0 +1,8 @@
+"""vigil: a process control system for UNIX, a drop-in for Supervisor 4.x."""
+
+__version__ = "0.1.0"
+
+# The Supervisor release whose wire contract vigil implements. Clients (supervisorctl,
+# dashboards) read it through getSupervisorVersion and `supervisord -v`.
+SUPERVISOR_COMPAT_VERSION = "4.3.0"
+API_VERSION = "3.0"

@@ -1,0 +1,199 @@
+"""The typed, immutable configuration model: every option Supervisor 4.3 knows, with its one default.
+
+The loader fills these from INI sections; everything above the config layer reads only these.
+Equality is what reread/update compare, so fields that describe where a value came from are
+excluded from comparison.
+"""
+
+from __future__ import annotations
+
+import signal
+from dataclasses import dataclass, field
+from enum import Enum, IntEnum
+
+
+class LogLevel(IntEnum):
+    """Supervisor's main-log levels; the names are what the log line shows."""
+
+    CRIT = 50
+    ERRO = 40
+    WARN = 30
+    INFO = 20
+    DEBG = 10
+    TRAC = 5
+    BLAT = 3
+
+
+class AutoRestart(Enum):
+    NEVER = "false"
+    UNEXPECTED = "unexpected"
+    ALWAYS = "true"
+
+
+class Auto(Enum):
+    """The ``AUTO`` value of a child logfile or serverurl: vigil chooses the concrete value."""
+
+    AUTO = "auto"
+
+
+AUTO = Auto.AUTO
+
+# A child logfile: a path, AUTO (a file in childlogdir), or None (NONE/OFF).
+Logfile = str | Auto | None
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a section came from, for error messages at any later time."""
+
+    file: str
+    line: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+@dataclass(frozen=True)
+class SupervisordConfig:
+    logfile: str = "supervisord.log"  # absolute after loading; "syslog" means the syslog handler
+    logfile_maxbytes: int = 50 * MB
+    logfile_backups: int = 10
+    loglevel: LogLevel = LogLevel.INFO
+    pidfile: str = "supervisord.pid"  # absolute after loading
+    umask: int = 0o022
+    nodaemon: bool = False
+    silent: bool = False
+    minfds: int = 1024
+    minprocs: int = 200
+    nocleanup: bool = False
+    childlogdir: str = "/tmp"  # the loader puts tempfile.gettempdir() here
+    user: str | None = None
+    directory: str | None = None
+    strip_ansi: bool = False
+    environment: tuple[tuple[str, str], ...] = ()
+    identifier: str = "supervisor"
+
+
+@dataclass(frozen=True)
+class ProcessConfig:
+    """One process after numprocs expansion: what the runtime needs to run and log it."""
+
+    name: str
+    group: str
+    command: str
+    priority: int = 999
+    autostart: bool = True
+    autorestart: AutoRestart = AutoRestart.UNEXPECTED
+    startsecs: int = 1
+    startretries: int = 3
+    exitcodes: tuple[int, ...] = (0,)
+    stopsignal: int = int(signal.SIGTERM)
+    stopwaitsecs: int = 10
+    stopasgroup: bool = False
+    killasgroup: bool = False
+    user: str | None = None  # the name or id as written; uid resolved below
+    uid: int | None = None
+    redirect_stderr: bool = False
+    stdout_logfile: Logfile = AUTO
+    stdout_logfile_maxbytes: int = 50 * MB
+    stdout_logfile_backups: int = 10
+    stdout_capture_maxbytes: int = 0
+    stdout_events_enabled: bool = False
+    stdout_syslog: bool = False
+    stderr_logfile: Logfile = AUTO
+    stderr_logfile_maxbytes: int = 50 * MB
+    stderr_logfile_backups: int = 10
+    stderr_capture_maxbytes: int = 0
+    stderr_events_enabled: bool = False
+    stderr_syslog: bool = False
+    environment: tuple[tuple[str, str], ...] = ()  # [supervisord] environment, then the program's
+    directory: str | None = None
+    umask: int | None = None
+    serverurl: str | Auto = AUTO
+    source: Source = field(default=Source("<default>"), compare=False)
+
+
+class GroupKind(Enum):
+    PROGRAM = "program"  # [program:x] (homogeneous) or [group:x] (heterogeneous)
+    EVENTLISTENER = "eventlistener"
+    FCGI = "fcgi-program"
+
+
+@dataclass(frozen=True)
+class FcgiSocketConfig:
+    url: str  # unix:///abs/path or tcp://host:port, as written (after expansion)
+    backlog: int
+    owner: tuple[int, int] | None = None
+    mode: int = 0o700
+
+
+@dataclass(frozen=True)
+class GroupConfig:
+    name: str
+    priority: int
+    processes: tuple[ProcessConfig, ...]
+    kind: GroupKind = GroupKind.PROGRAM
+    # eventlistener pools only
+    events: tuple[str, ...] = ()
+    buffer_size: int = 10
+    result_handler: str = "supervisor.dispatchers:default_handler"
+    # fcgi-program groups only
+    fcgi_socket: FcgiSocketConfig | None = None
+    source: Source = field(default=Source("<default>"), compare=False)
+
+
+@dataclass(frozen=True)
+class UnixServerConfig:
+    name: str  # the section name, e.g. "unix_http_server"
+    file: str
+    chmod: int = 0o700
+    chown: tuple[int, int] | None = None  # (uid, gid); -1 leaves one unchanged
+    username: str | None = None
+    password: str | None = None  # cleartext or "{SHA}<hex>"
+
+
+@dataclass(frozen=True)
+class InetServerConfig:
+    name: str  # the section name, e.g. "inet_http_server"
+    host: str  # "" means every interface
+    port: int
+    username: str | None = None
+    password: str | None = None
+
+
+@dataclass(frozen=True)
+class CtlConfig:
+    serverurl: str = "http://localhost:9001"
+    username: str | None = None
+    password: str | None = None
+    prompt: str = "supervisor"
+    history_file: str | None = None
+
+
+@dataclass(frozen=True)
+class PluginConfig:
+    """An [rpcinterface:x] or [ctlplugin:x] section: a factory spec and its string kwargs."""
+
+    name: str
+    factory: str
+    kwargs: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Config:
+    """A whole supervisord configuration file (with its includes)."""
+
+    supervisord: SupervisordConfig
+    groups: tuple[GroupConfig, ...] = ()
+    unix_servers: tuple[UnixServerConfig, ...] = ()
+    inet_servers: tuple[InetServerConfig, ...] = ()
+    rpcinterfaces: tuple[PluginConfig, ...] = ()
+    ctl: CtlConfig | None = None
+    ctlplugins: tuple[PluginConfig, ...] = ()
+    path: str = ""
+    # Messages Supervisor logs after parsing ("Included extra file ...", deprecation warnings);
+    # the daemon replays them into the main log once it exists.
+    infos: tuple[str, ...] = field(default=(), compare=False)
+    warnings: tuple[str, ...] = field(default=(), compare=False)
