@@ -274,6 +274,7 @@ ALLOWED[(S.STARTING, Input.DEADLINE)] = {S.RUNNING}
 ALLOWED[(S.BACKOFF, Input.DEADLINE)] = {S.STARTING}
 for state in S:
     ALLOWED[(state, Input.SIGNAL_FAILED)] = {S.UNKNOWN}
+ALLOWED[(S.BACKOFF, Input.GIVE_UP)] = {S.FATAL}
 
 
 def apply(m: ProcessMachine, clock: FakeClock, name: str) -> None:
@@ -287,6 +288,7 @@ def apply(m: ProcessMachine, clock: FakeClock, name: str) -> None:
         Input.EXITED: lambda: m.exited(1, "exit status 1"),
         Input.DEADLINE: m.deadline_reached,
         Input.SIGNAL_FAILED: lambda: m.signal_failed("x"),
+        Input.GIVE_UP: m.give_up,
     }[name]()
 
 

@@ -66,8 +66,9 @@ class Input:
     EXITED = "exited"
     DEADLINE = "deadline"
     SIGNAL_FAILED = "signal_failed"
+    GIVE_UP = "give_up"
 
-    ALL = (START, STOP, SPAWNED, SPAWN_FAILED, EXITED, DEADLINE, SIGNAL_FAILED)
+    ALL = (START, STOP, SPAWNED, SPAWN_FAILED, EXITED, DEADLINE, SIGNAL_FAILED, GIVE_UP)
 
 
 class ProcessMachine:
@@ -178,6 +179,15 @@ class ProcessMachine:
             # STOPPING: stopwaitsecs passed, SIGKILL (and again every stopwaitsecs)
             self._log(LogLevel.WARN, f"killing '{self.name}' ({self.pid}) with SIGKILL")
             self._send_kill(SIGKILL, as_group=self.config.killasgroup)
+        return self._flush()
+
+    def give_up(self) -> list[Effect]:
+        """The daemon is stopping: a process still retrying will not get another chance."""
+        if self.state is S.BACKOFF:
+            # BACKOFF -> FATAL: stopped while retrying, as Supervisor's shutdown does
+            self.deadline = None
+            self.backoff = 0
+            self._change(S.FATAL)
         return self._flush()
 
     def signal_failed(self, message: str) -> list[Effect]:

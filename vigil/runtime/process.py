@@ -1,0 +1,288 @@
+"""One configured process at run time: its state machine, its child, its pipes, its timer.
+
+The runner carries out what the machine decides and feeds it what the OS reports. It owns no
+policy of its own: every rule lives in ProcessMachine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import os
+from collections.abc import Callable, Mapping
+
+from vigil.clock import Clock
+from vigil.config.model import LogLevel, ProcessConfig
+from vigil.core import events
+from vigil.core.bus import EventBus
+from vigil.core.machine import Effect, Kill, Log, ProcessMachine, Spawn, StateChange
+from vigil.core.ports import MainLog, OutputSink
+from vigil.core.states import ProcessState
+from vigil.runtime.command import CommandError, resolve_command
+from vigil.runtime.pipes import OutputPump, StdinClosed, StdinWriter
+from vigil.runtime.reaper import Reaper
+from vigil.runtime.spawn import SpawnError, SpawnRequest, spawn
+from vigil.runtime.waitstatus import describe_wait_status, signal_name
+
+
+class ProcessContext:
+    """What every runner of one daemon shares."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        clock: Clock,
+        reaper: Reaper,
+        bus: EventBus,
+        log: MainLog,
+        base_env: Mapping[str, str],
+        server_url: str | None,
+    ) -> None:
+        self.loop = loop
+        self.clock = clock
+        self.reaper = reaper
+        self.bus = bus
+        self.log = log
+        self.base_env = dict(base_env)
+        self.server_url = server_url
+
+
+class ProcessRunner:
+    def __init__(
+        self,
+        config: ProcessConfig,
+        context: ProcessContext,
+        stdout: OutputSink,
+        stderr: OutputSink,
+        stdin_socket: Callable[[], int | None] | None = None,
+    ) -> None:
+        self.config = config
+        self.machine = ProcessMachine(config, context.clock)
+        self._ctx = context
+        self._sinks = (stdout, stderr)
+        self._stdin_socket = stdin_socket
+        self._pumps: list[OutputPump] = []
+        self._stdin: StdinWriter | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None
+        self._waiters: list[tuple[Callable[[ProcessState], bool], asyncio.Future[None]]] = []
+
+    # -- what callers see -----------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def group(self) -> str:
+        return self.config.group
+
+    @property
+    def state(self) -> ProcessState:
+        return self.machine.state
+
+    @property
+    def pid(self) -> int:
+        return self.machine.pid
+
+    @property
+    def namespec(self) -> str:
+        return self.name if self.name == self.group else f"{self.group}:{self.name}"
+
+    def environment(self) -> dict[str, str]:
+        """The child's environment, in Supervisor's merge order."""
+        env = dict(self._ctx.base_env)
+        env["SUPERVISOR_ENABLED"] = "1"
+        url = (
+            self._ctx.server_url
+            if not isinstance(self.config.serverurl, str)
+            else (self.config.serverurl)
+        )
+        if url:
+            env["SUPERVISOR_SERVER_URL"] = url
+        env["SUPERVISOR_PROCESS_NAME"] = self.name
+        env["SUPERVISOR_GROUP_NAME"] = self.group
+        env.update(self.config.environment)
+        return env
+
+    def check_command(self) -> None:
+        """Raise CommandError now if the command cannot be run (before trying to)."""
+        resolve_command(self.config.command, self.environment(), self.config.directory)
+
+    # -- inputs ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._apply(self.machine.start())
+
+    def stop(self) -> None:
+        self._apply(self.machine.stop())
+
+    def give_up(self) -> None:
+        self._apply(self.machine.give_up())
+
+    def set_may_spawn(self, allowed: bool) -> None:
+        self.machine.may_spawn = allowed
+
+    def signal(self, number: int) -> None:
+        """Send a signal to the child (not its group), as supervisorctl's `signal` does."""
+        pid = self.machine.pid
+        if not pid:
+            return
+        self._debug(f"sending {self.name} (pid {pid}) sig {signal_name(number)}")
+        self._kill(pid, number)
+
+    def write_stdin(self, data: bytes) -> None:
+        if self._stdin is None:
+            raise StdinClosed()
+        self._stdin.write(data)
+
+    async def wait_for(self, predicate: Callable[[ProcessState], bool]) -> None:
+        """Return once the state satisfies `predicate` (checked now and at every change)."""
+        if predicate(self.machine.state):
+            return
+        future: asyncio.Future[None] = self._ctx.loop.create_future()
+        self._waiters.append((predicate, future))
+        try:
+            await future
+        finally:
+            self._waiters = [w for w in self._waiters if w[1] is not future]
+
+    def reopen_logs(self) -> None:
+        for sink in self._sinks:
+            reopen = getattr(sink, "reopen", None)
+            if reopen is not None:
+                reopen()
+
+    def close(self) -> None:
+        """Release pipes, timer and sinks once the process is gone for good."""
+        self._cancel_timer()
+        for pump in self._pumps:
+            pump.drain()
+            pump.close()
+        self._pumps = []
+        if self._stdin is not None:
+            self._stdin.close()
+            self._stdin = None
+        for sink in self._sinks:
+            sink.close()
+
+    # -- effects --------------------------------------------------------------------------
+
+    def _apply(self, effects: list[Effect]) -> None:
+        for effect in effects:
+            if isinstance(effect, Spawn):
+                self._apply(self._spawn())
+            elif isinstance(effect, Kill):
+                self._send_kill(effect)
+            elif isinstance(effect, StateChange):
+                self._announce(effect)
+            elif isinstance(effect, Log):
+                self._ctx.log.log(effect.level, effect.message)
+        self._arm()
+
+    def _spawn(self) -> list[Effect]:
+        env = self.environment()
+        try:
+            filename, argv = resolve_command(self.config.command, env, self.config.directory)
+            stdin_fd = self._stdin_socket() if self._stdin_socket else None
+            child = spawn(
+                SpawnRequest(
+                    filename,
+                    argv,
+                    env,
+                    directory=self.config.directory,
+                    umask=self.config.umask,
+                    uid=self.config.uid,
+                    redirect_stderr=self.config.redirect_stderr,
+                    stdin_fd=stdin_fd,
+                )
+            )
+        except CommandError as exc:
+            return self.machine.spawn_failed(exc.message)
+        except SpawnError as exc:
+            if exc.pid:
+                self._ctx.reaper.watch(exc.pid, lambda status: None)
+            return self.machine.spawn_failed(exc.message)
+        self._ctx.reaper.watch(child.pid, self._on_exit)
+        loop = self._ctx.loop
+        self._pumps = [p for p in self._pumps if p.open]
+        self._pumps.append(OutputPump(loop, child.stdout, self._sinks[0]))
+        if child.stderr is not None:
+            self._pumps.append(OutputPump(loop, child.stderr, self._sinks[1]))
+        if self._stdin is not None:
+            self._stdin.close()
+        self._stdin = StdinWriter(loop, child.stdin) if child.stdin is not None else None
+        return self.machine.spawned(child.pid)
+
+    def _on_exit(self, status: int) -> None:
+        for pump in self._pumps:
+            pump.drain()  # what the child wrote before exiting is logged before its exit
+        if self._stdin is not None:
+            self._stdin.close()
+            self._stdin = None
+        code, how = describe_wait_status(status)
+        self._apply(self.machine.exited(code, how))
+
+    def _send_kill(self, kill: Kill) -> None:
+        pid = self.machine.pid
+        as_group = "process group " if kill.group else ""
+        signame = signal_name(kill.signal)
+        self._debug(f"killing {self.name} (pid {pid}) {as_group}with signal {signame}")
+        self._kill(-pid if kill.group else pid, kill.signal)
+
+    def _kill(self, target: int, number: int) -> None:
+        try:
+            os.kill(target, number)
+        except OSError as exc:
+            if exc.errno == errno.ESRCH:
+                # it exited on its own just now; the reaper will tell the machine
+                self._debug(
+                    f"unable to signal {self.name} (pid {self.pid}), it probably "
+                    f"just exited on its own: {exc}"
+                )
+                return
+            message = f"unknown problem killing {self.name} ({self.pid}):{exc}"
+            self._apply(self.machine.signal_failed(message))
+
+    def _announce(self, change: StateChange) -> None:
+        self._ctx.bus.publish(
+            events.process_state(
+                self.name,
+                self.group,
+                change.old,
+                change.new,
+                pid=change.pid,
+                tries=change.tries,
+                expected=change.expected,
+            )
+        )
+        for predicate, future in self._waiters:
+            if not future.done() and predicate(change.new):
+                future.set_result(None)
+
+    def _debug(self, message: str) -> None:
+        self._ctx.log.log(LogLevel.DEBG, message)
+
+    # -- the one timer --------------------------------------------------------------------
+
+    def _arm(self) -> None:
+        deadline = self.machine.deadline
+        if deadline == self._timer_at and self._timer is not None:
+            return
+        self._cancel_timer()
+        if deadline is None:
+            return
+        delay = max(0.0, deadline - self._ctx.clock.monotonic())
+        self._timer_at = deadline
+        self._timer = self._ctx.loop.call_later(delay, self._deadline)
+
+    def _deadline(self) -> None:
+        self._timer = None
+        self._timer_at = None
+        self._apply(self.machine.deadline_reached())
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = None
+        self._timer_at = None

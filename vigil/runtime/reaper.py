@@ -1,0 +1,75 @@
+"""THE single owner of exit statuses.
+
+SIGCHLD wakes the loop; one waitpid(-1, WNOHANG) loop collects every status, for our children
+and for orphaned grandchildren re-parented to us (the daemon is a subreaper), and hands each to
+whoever registered the pid. Nothing else in vigil may wait on a child.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import ctypes.util
+import os
+import signal
+import sys
+from collections.abc import Callable
+
+from vigil.config.model import LogLevel
+from vigil.core.ports import MainLog
+from vigil.runtime.waitstatus import describe_wait_status
+
+PR_SET_CHILD_SUBREAPER = 36
+
+ExitCallback = Callable[[int], None]
+
+
+def become_subreaper() -> bool:
+    """Ask Linux to re-parent our orphaned descendants to us, so none lingers as a zombie."""
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    return bool(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
+
+
+class Reaper:
+    def __init__(self, loop: asyncio.AbstractEventLoop, log: MainLog) -> None:
+        self._loop = loop
+        self._log = log
+        self._watched: dict[int, ExitCallback] = {}
+        self._installed = False
+
+    def install(self) -> None:
+        self._loop.add_signal_handler(signal.SIGCHLD, self.reap)
+        self._installed = True
+        self.reap()  # anything that exited before the handler existed
+
+    def uninstall(self) -> None:
+        if self._installed:
+            self._loop.remove_signal_handler(signal.SIGCHLD)
+            self._installed = False
+
+    def watch(self, pid: int, on_exit: ExitCallback) -> None:
+        """Call `on_exit(wait_status)` once `pid` has been reaped."""
+        self._watched[pid] = on_exit
+
+    @property
+    def watched(self) -> int:
+        return len(self._watched)
+
+    def reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            except InterruptedError:
+                continue
+            if pid == 0:
+                return
+            callback = self._watched.pop(pid, None)
+            if callback is None:
+                _, how = describe_wait_status(status)
+                self._log.log(LogLevel.INFO, f"reaped unknown pid {pid} ({how})")
+            else:
+                callback(status)

@@ -1,0 +1,211 @@
+"""Starting one child: pipes, its own process group, a clean signal state, then exec.
+
+Most programs go through posix_spawn (vfork-speed, with every signal reset to its default and
+an empty mask before exec). Only a program that needs a working directory, a umask or another
+user goes through fork, with all signals blocked across the fork so a stop signal sent between
+fork and exec stays pending until exec and is then delivered, never swallowed. Exec failures of
+either path come back as a SpawnError with the reason, not as a mysterious exit 127.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import pwd
+import signal
+from dataclasses import dataclass
+
+PIPE_SIZE = 1 << 20  # larger pipes mean fewer wake-ups for chatty children
+F_SETPIPE_SZ = 1031
+CATCHABLE = frozenset(signal.valid_signals()) - {signal.SIGKILL, signal.SIGSTOP}
+
+
+class SpawnError(Exception):
+    """The child could not be started. `pid` is set when a forked child failed before exec:
+    it still exits, and its status must be reaped quietly."""
+
+    def __init__(self, message: str, pid: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.pid = pid
+
+
+@dataclass(frozen=True)
+class SpawnRequest:
+    filename: str
+    argv: list[str]
+    env: dict[str, str]
+    directory: str | None = None
+    umask: int | None = None
+    uid: int | None = None
+    redirect_stderr: bool = False
+    stdin_fd: int | None = None  # a socket to use as fd 0 instead of a pipe (fcgi-program)
+
+
+@dataclass
+class Child:
+    pid: int
+    stdin: int | None  # our end of the child's stdin pipe
+    stdout: int
+    stderr: int | None  # None when stderr is redirected into stdout
+
+
+def spawn(request: SpawnRequest) -> Child:
+    """Start the child or raise SpawnError; the caller owns the returned descriptors."""
+    ours: list[int] = []
+    theirs: list[int] = []
+    try:
+        stdin_r, stdin_w = _pipe(ours, theirs, child_reads=True, wanted=request.stdin_fd is None)
+        out_r, out_w = _pipe(ours, theirs, child_reads=False, wanted=True)
+        err_r, err_w = _pipe(ours, theirs, child_reads=False, wanted=not request.redirect_stderr)
+    except OSError as exc:
+        _close(ours + theirs)
+        if exc.errno == errno.EMFILE:
+            raise SpawnError("too many open files to spawn") from None
+        raise SpawnError(f"unknown error making pipes: {exc}") from None
+    child_stdin = request.stdin_fd if request.stdin_fd is not None else stdin_r
+    assert child_stdin is not None and out_w is not None
+    child_fds = (child_stdin, out_w, err_w if err_w is not None else out_w)
+    try:
+        if _needs_fork(request):
+            pid = _fork_exec(request, child_fds)
+        else:
+            pid = _posix_spawn(request, child_fds)
+    except BaseException:
+        _close(ours + theirs)
+        raise
+    _close(theirs)
+    assert out_r is not None
+    return Child(pid, stdin_w, out_r, err_r)
+
+
+def _pipe(
+    ours: list[int], theirs: list[int], *, child_reads: bool, wanted: bool
+) -> tuple[int | None, int | None]:
+    if not wanted:
+        return None, None
+    read_end, write_end = os.pipe2(os.O_CLOEXEC)
+    mine, child = (write_end, read_end) if child_reads else (read_end, write_end)
+    ours.append(mine)
+    theirs.append(child)
+    os.set_blocking(mine, False)
+    # Above /proc/sys/fs/pipe-max-size for this user the default size works too.
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(mine, F_SETPIPE_SZ, PIPE_SIZE)
+    return read_end, write_end
+
+
+def _close(fds: list[int]) -> None:
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
+def _needs_fork(request: SpawnRequest) -> bool:
+    return (
+        request.directory is not None
+        or request.umask is not None
+        or (request.uid is not None and request.uid != os.getuid())
+    )
+
+
+def _posix_spawn(request: SpawnRequest, fds: tuple[int, int, int]) -> int:
+    actions = [(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(fds)]
+    try:
+        return os.posix_spawn(
+            request.filename,
+            request.argv,
+            request.env,
+            file_actions=actions,
+            setpgroup=0,
+            setsigmask=(),
+            setsigdef=CATCHABLE,
+        )
+    except OSError as exc:
+        raise SpawnError(_exec_failure(request.argv[0], exc.errno or 0)) from None
+
+
+def _exec_failure(program: str, number: int) -> str:
+    return f"couldn't exec {program}: {errno.errorcode.get(number, str(number))}"
+
+
+def _fork_exec(request: SpawnRequest, fds: tuple[int, int, int]) -> int:
+    if request.uid is not None and request.uid != os.getuid() and os.getuid() != 0:
+        raise SpawnError(f"couldn't setuid to {request.uid}: Can't drop privilege as nonroot user")
+    report_r, report_w = os.pipe2(os.O_CLOEXEC)
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, CATCHABLE)
+    try:
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child, which never returns
+            _become(request, fds, report_w)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+    os.close(report_w)
+    try:
+        report = _read_all(report_r)
+    finally:
+        os.close(report_r)
+    if report:
+        # the child failed before exec and exits 127; its status is reaped like any other
+        raise SpawnError(report.decode("utf-8", "replace"), pid)
+    return pid
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while chunk := os.read(fd, 4096):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _become(request: SpawnRequest, fds: tuple[int, int, int], report: int) -> None:
+    stage = "exec"
+    try:
+        signal.set_wakeup_fd(-1)
+        for sig in CATCHABLE:
+            with contextlib.suppress(OSError, ValueError):
+                signal.signal(sig, signal.SIG_DFL)
+        os.setpgid(0, 0)
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+        if request.uid is not None and request.uid != os.getuid():
+            stage = f"setuid to {request.uid}"
+            entry = pwd.getpwuid(request.uid)
+            os.setgroups(os.getgrouplist(entry.pw_name, entry.pw_gid))
+            os.setgid(entry.pw_gid)
+            os.setuid(request.uid)
+        if request.directory is not None:
+            stage = f"chdir to {request.directory}"
+            os.chdir(request.directory)
+        if request.umask is not None:
+            os.umask(request.umask)
+        stage = f"exec {request.argv[0]}"
+        signal.pthread_sigmask(signal.SIG_SETMASK, ())
+        os.execve(request.filename, request.argv, request.env)
+    except OSError as exc:
+        name = errno.errorcode.get(exc.errno or 0, str(exc))
+        os.write(report, f"couldn't {stage}: {name}".encode())
+    except BaseException as exc:
+        os.write(report, f"couldn't {stage}: {exc}".encode())
+    finally:
+        os._exit(127)
+
+
+def close_on_exec_inherited() -> None:
+    """Mark every descriptor above 2 close-on-exec, so children inherit none of them.
+
+    Python opens its own descriptors close-on-exec, but the daemon may have been started
+    with others open (a shell's, a service manager's); posix_spawn cannot close them in the
+    child, so they are marked once, at startup.
+    """
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:
+        names = [str(fd) for fd in range(3, 1024)]
+    for name in names:
+        fd = int(name)
+        if fd > 2:
+            with contextlib.suppress(OSError):
+                os.set_inheritable(fd, False)

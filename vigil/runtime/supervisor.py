@@ -1,0 +1,185 @@
+"""The set of running groups: start order, ordered shutdown, adding and removing groups.
+
+Priority orders start (ascending) and shutdown (descending, one group at a time, each group
+stopped completely before the next), as Supervisor does. Waiting is awaiting state changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import psutil
+
+from vigil.config.model import GroupConfig, LogLevel, ProcessConfig
+from vigil.core import events
+from vigil.core.ports import OutputSink
+from vigil.core.states import STOPPED_STATES, ProcessState, SupervisorState
+from vigil.runtime.process import ProcessContext, ProcessRunner
+
+SinkFactory = Callable[[ProcessConfig], tuple[OutputSink, OutputSink]]
+WAIT_REPORT_SECONDS = 3.0
+ORPHAN_GRACE_SECONDS = 5.0
+
+
+@dataclass
+class ProcessGroup:
+    config: GroupConfig
+    runners: dict[str, ProcessRunner] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    def in_start_order(self) -> list[ProcessRunner]:
+        return sorted(self.runners.values(), key=lambda r: r.config.priority)
+
+    def all_stopped(self) -> bool:
+        return all(r.state in STOPPED_STATES for r in self.runners.values())
+
+
+class Supervisor:
+    def __init__(self, context: ProcessContext, sinks: SinkFactory) -> None:
+        self.context = context
+        self.mood = SupervisorState.RUNNING
+        self.groups: dict[str, ProcessGroup] = {}
+        self._sinks = sinks
+
+    # -- groups ---------------------------------------------------------------------------
+
+    def add_group(self, config: GroupConfig) -> bool:
+        """Create the group's processes (not started); False if the name is taken."""
+        if config.name in self.groups:
+            return False
+        group = ProcessGroup(config)
+        for process in config.processes:
+            stdout, stderr = self._sinks(process)
+            group.runners[process.name] = ProcessRunner(process, self.context, stdout, stderr)
+        self.groups[config.name] = group
+        self.context.bus.publish(events.process_group(config.name, added=True))
+        return True
+
+    def remove_group(self, name: str) -> bool:
+        """Forget a group whose processes are all stopped; False if any still runs."""
+        group = self.groups.get(name)
+        if group is None or not group.all_stopped():
+            return False
+        for runner in group.runners.values():
+            runner.close()
+        del self.groups[name]
+        self.context.bus.publish(events.process_group(name, added=False))
+        return True
+
+    def groups_in_start_order(self) -> list[ProcessGroup]:
+        return sorted(self.groups.values(), key=lambda g: g.config.priority)
+
+    def runners(self) -> Iterator[ProcessRunner]:
+        for group in self.groups_in_start_order():
+            yield from group.in_start_order()
+
+    def find(self, group: str, name: str) -> ProcessRunner | None:
+        found = self.groups.get(group)
+        return None if found is None else found.runners.get(name)
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def autostart(self, group: ProcessGroup | None = None) -> None:
+        """Start what is configured to start by itself and never ran, in priority order."""
+        if self.mood is not SupervisorState.RUNNING:
+            return
+        groups = [group] if group is not None else self.groups_in_start_order()
+        for each in groups:
+            for runner in each.in_start_order():
+                if runner.config.autostart and not runner.machine.laststart:
+                    runner.start()
+
+    async def stop_everything(self, mood: SupervisorState) -> None:
+        """Shutdown or restart: stop groups from the highest priority down, one at a time."""
+        self.mood = mood
+        self.context.bus.publish(events.supervisor_state(running=False))
+        for runner in self.runners():
+            runner.set_may_spawn(False)
+        for group in reversed(self.groups_in_start_order()):
+            for runner in reversed(group.in_start_order()):
+                if runner.state in (ProcessState.RUNNING, ProcessState.STARTING):
+                    runner.stop()
+                elif runner.state is ProcessState.BACKOFF:
+                    runner.give_up()
+            await self._wait_stopped(list(group.runners.values()))
+        await self.reap_orphans()
+
+    async def _wait_stopped(self, runners: list[ProcessRunner]) -> None:
+        while True:
+            pending = [r for r in runners if r.state not in STOPPED_STATES]
+            if not pending:
+                return
+            stopped = STOPPED_STATES.__contains__
+            waits = [asyncio.ensure_future(r.wait_for(stopped)) for r in pending]
+            done, rest = await asyncio.wait(waits, timeout=WAIT_REPORT_SECONDS)
+            for task in rest:
+                task.cancel()
+            if not done:
+                names = ", ".join(r.name for r in pending)
+                self.context.log.log(LogLevel.INFO, f"waiting for {names} to die")
+
+    async def reap_orphans(self) -> None:
+        """End descendants our children left behind (the subreaper made them ours)."""
+        try:
+            orphans = psutil.Process(os.getpid()).children(recursive=True)
+        except psutil.Error:
+            return
+        if not orphans:
+            return
+        for proc in orphans:
+            self._signal_orphan(proc, signal.SIGTERM)
+        await wait_gone([p.pid for p in orphans], ORPHAN_GRACE_SECONDS)
+        for proc in orphans:
+            if _alive(proc):
+                self._signal_orphan(proc, signal.SIGKILL)
+
+    def _signal_orphan(self, proc: psutil.Process, number: int) -> None:
+        try:
+            proc.send_signal(number)
+            self.context.log.log(
+                LogLevel.INFO, f"sent {signal.Signals(number).name} to orphan pid {proc.pid}"
+            )
+        except psutil.Error:
+            pass
+
+
+def _alive(proc: psutil.Process) -> bool:
+    try:
+        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+async def wait_gone(pids: list[int], timeout: float) -> None:
+    """Wait until these processes have ended, woken by their pidfds (no polling)."""
+    loop = asyncio.get_running_loop()
+    waits: list[asyncio.Future[None]] = []
+    fds: list[int] = []
+    for pid in pids:
+        try:
+            fd = os.pidfd_open(pid)
+        except OSError:
+            continue  # already gone
+        future: asyncio.Future[None] = loop.create_future()
+        loop.add_reader(fd, _resolve, future)
+        fds.append(fd)
+        waits.append(future)
+    try:
+        if waits:
+            await asyncio.wait(waits, timeout=timeout)
+    finally:
+        for fd in fds:
+            loop.remove_reader(fd)
+            os.close(fd)
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
