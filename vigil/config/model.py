@@ -1,4 +1,5 @@
-"""The typed, immutable configuration model: every option Supervisor 4.3 knows, with its one default.
+"""The typed, immutable configuration model: every option Supervisor 4.3 knows, with its one
+default.
 
 The loader fills these from INI sections; everything above the config layer reads only these.
 Equality is what reread/update compare, so fields that describe where a value came from are

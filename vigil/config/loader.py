@@ -1,0 +1,429 @@
+"""Configuration files to the model: `load` for supervisord, `load_ctl` for supervisorctl,
+`check` to list every problem of a file.
+
+The order and rules are supervisord's ``ServerOptions.read_config`` and ``realize``:
+``[include]``, ``[supervisord]`` (required), ``[rpcinterface:x]``, the process groups, then
+the HTTP servers. Every problem found is reported at once, each with its file and line.
+Unknown options and sections, which Supervisor silently ignores, load as warnings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import platform
+import tempfile
+from collections.abc import Callable, Mapping
+from typing import TypeVar
+
+from vigil.config import datatypes as dt
+from vigil.config.errors import ConfigError, Problem, Severity
+from vigil.config.expand import environment_names
+from vigil.config.ini import IniDocument, read_with_includes
+from vigil.config.model import (
+    Config,
+    CtlConfig,
+    InetServerConfig,
+    PluginConfig,
+    SupervisordConfig,
+    UnixServerConfig,
+)
+from vigil.config.programs import PROGRAM_SECTION_KEYS, GroupReader
+from vigil.config.reading import OptionReader, ProblemLog, default_of
+
+T = TypeVar("T")
+
+SUPERVISORD = "supervisord"
+SUPERVISORCTL = "supervisorctl"
+RPCINTERFACE_FACTORY = "supervisor.rpcinterface_factory"
+CTL_FACTORY = "supervisor.ctl_factory"
+# The one RPC interface factory vigil provides (its supervisor.* namespace).
+MAIN_RPCINTERFACE = "supervisor.rpcinterface:make_main_rpcinterface"
+
+SUPERVISORD_KEYS = frozenset(f.name for f in dataclasses.fields(SupervisordConfig))
+CTL_KEYS = frozenset(f.name for f in dataclasses.fields(CtlConfig))
+UNIX_SERVER_KEYS = frozenset({"file", "chmod", "chown", "username", "password"})
+INET_SERVER_KEYS = frozenset({"port", "username", "password"})
+
+
+def load(path: str, *, environ: Mapping[str, str] | None = None) -> Config:
+    """Read a supervisord configuration file and its includes; ConfigError if unusable."""
+    config, problems = _load(path, environ)
+    if config is None or problems.errors:
+        raise ConfigError(problems.errors)
+    return config
+
+
+def load_ctl(
+    path: str, *, environ: Mapping[str, str] | None = None
+) -> tuple[CtlConfig, tuple[PluginConfig, ...]]:
+    """Read supervisorctl's view of a file: ``[supervisorctl]`` (required) and
+    ``[ctlplugin:x]`` sections. Includes are not processed, as in supervisorctl."""
+    problems = ProblemLog(path)
+    document = _read_main(path, problems)
+    if not document.has_section(SUPERVISORCTL):
+        raise ConfigError.single(".ini file does not include supervisorctl section", path)
+    reader = OptionReader(document, problems, environment_names(_environ(environ)))
+    ctl = _ctl_section(reader, os.path.dirname(dt.normalize_path(path)))
+    plugins = _plugins(reader, "ctlplugin:", CTL_FACTORY)
+    if problems.errors:
+        raise ConfigError(problems.errors)
+    return ctl, tuple(plugins)
+
+
+def check(path: str, *, environ: Mapping[str, str] | None = None) -> list[Problem]:
+    """Every problem of a file, errors and warnings, as supervisord and supervisorctl see it."""
+    try:
+        _config, problems = _load(path, environ)
+    except ConfigError as exc:
+        return list(exc.problems)
+    found = list(problems.items)
+    ctl_problems = ProblemLog(path)
+    document = _read_main(path, ctl_problems)
+    if document.has_section(SUPERVISORCTL):
+        reader = OptionReader(document, ctl_problems, environment_names(_environ(environ)))
+        _ctl_section(reader, os.path.dirname(dt.normalize_path(path)))
+        _plugins(reader, "ctlplugin:", CTL_FACTORY)
+    found.extend(p for p in ctl_problems.items if p not in found)
+    return found
+
+
+def _environ(environ: Mapping[str, str] | None) -> Mapping[str, str]:
+    return os.environ if environ is None else environ
+
+
+def _read_main(path: str, problems: ProblemLog) -> IniDocument:
+    document = IniDocument()
+    if not os.path.exists(path):
+        raise ConfigError.single(f"could not find config file {path}", path)
+    try:
+        problems.items.extend(document.read_file(path))
+    except OSError:
+        raise ConfigError.single(f"could not read config file {path}", path) from None
+    return document
+
+
+def _load(path: str, environ: Mapping[str, str] | None) -> tuple[Config | None, ProblemLog]:
+    environment = environment_names(_environ(environ))
+    here = os.path.abspath(os.path.dirname(path))
+    host_node_name = platform.node()
+    problems = ProblemLog(path)
+    if not os.path.exists(path):
+        raise ConfigError.single(f"could not find config file {path}", path)
+    try:
+        read = read_with_includes(
+            path, {"here": here, "host_node_name": host_node_name, **environment}
+        )
+    except OSError:
+        raise ConfigError.single(f"could not read config file {path}", path) from None
+    for problem in read.problems:
+        problems.items.append(problem)
+        if not problem.is_error:
+            problems.log_lines.append(problem.message)
+    document = read.document
+    if not document.has_section(SUPERVISORD):
+        problems.add(".ini file does not include supervisord section")
+        return None, problems
+    reader = OptionReader(document, problems, environment)
+    supervisord = _supervisord_section(reader, here, host_node_name)
+    # From here on every option may use the [supervisord] environment as ENV_* names.
+    environment.update(environment_names(dict(supervisord.environment)))
+    rpcinterfaces = _rpcinterfaces(reader)
+    groups = GroupReader(reader, here, host_node_name, dict(supervisord.environment)).groups()
+    inet_servers = _inet_servers(reader)
+    unix_servers = _unix_servers(reader, here)
+    _warn_unknown(document, problems)
+    config = Config(
+        supervisord=supervisord,
+        groups=tuple(groups),
+        unix_servers=tuple(unix_servers),
+        inet_servers=tuple(inet_servers),
+        rpcinterfaces=tuple(rpcinterfaces),
+        ctl=_ctl_quietly(document, path, environ),
+        ctlplugins=_ctlplugins_quietly(document, path, environ),
+        path=path,
+        infos=tuple(read.infos),
+        warnings=tuple(problems.log_lines),
+    )
+    return config, problems
+
+
+# [supervisord]
+
+
+def _supervisord_section(reader: OptionReader, here: str, host_node_name: str) -> SupervisordConfig:
+    names = {"here": here}
+
+    def setting(option: str, conv: Callable[[str], T]) -> T:
+        fallback: T = default_of(SupervisordConfig, option)
+        return reader.value(SUPERVISORD, option, conv, fallback, names)
+
+    minfds = setting("minfds", dt.integer)
+    minprocs = setting("minprocs", dt.integer)
+    directory = reader.value(SUPERVISORD, "directory", dt.existing_directory, None, names)
+    user = reader.value(SUPERVISORD, "user", str, None, names)
+    umask = setting("umask", dt.octal)
+    logfile = setting("logfile", dt.existing_dirpath)
+    logfile_maxbytes = setting("logfile_maxbytes", dt.byte_size)
+    logfile_backups = setting("logfile_backups", dt.integer)
+    loglevel = setting("loglevel", dt.logging_level)
+    pidfile = setting("pidfile", dt.existing_dirpath)
+    identifier = setting("identifier", str)
+    nodaemon = setting("nodaemon", dt.boolean)
+    silent = setting("silent", dt.boolean)
+    childlogdir = reader.value(
+        SUPERVISORD, "childlogdir", dt.existing_directory, tempfile.gettempdir(), names
+    )
+    nocleanup = setting("nocleanup", dt.boolean)
+    strip_ansi = setting("strip_ansi", dt.boolean)
+    environment = _supervisord_environment(reader, here, host_node_name)
+    if user is not None:
+        reader.converted(SUPERVISORD, "user", dt.name_to_uid, user, None)
+    if logfile != "syslog":
+        logfile = dt.normalize_path(logfile)
+        if logfile_maxbytes > 0 and dt.is_stream_path(logfile):
+            reader.error(
+                SUPERVISORD,
+                f"{logfile} is a stream (pipe, terminal or standard output) that cannot be "
+                "rotated: set logfile_maxbytes = 0",
+                "logfile",
+            )
+    return SupervisordConfig(
+        logfile=logfile,
+        logfile_maxbytes=logfile_maxbytes,
+        logfile_backups=logfile_backups,
+        loglevel=loglevel,
+        pidfile=dt.normalize_path(pidfile),
+        umask=umask,
+        nodaemon=nodaemon,
+        silent=silent,
+        minfds=minfds,
+        minprocs=minprocs,
+        nocleanup=nocleanup,
+        childlogdir=childlogdir,
+        user=user,
+        directory=directory,
+        strip_ansi=strip_ansi,
+        environment=tuple(environment.items()),
+        identifier=identifier,
+    )
+
+
+def _supervisord_environment(
+    reader: OptionReader, here: str, host_node_name: str
+) -> dict[str, str]:
+    """Supervisor expands ``[supervisord] environment`` twice: first as every option of the
+    section (no host_node_name), then with host_node_name (so ``%%`` does not survive)."""
+    text = reader.text(SUPERVISORD, "environment", {"here": here})
+    if text is None:
+        return {}
+    names = {"here": here, "host_node_name": host_node_name}
+    expanded = reader.expanded(SUPERVISORD, "environment", text, names, "environment")
+    if expanded is None:
+        return {}
+    return reader.converted(SUPERVISORD, "environment", dt.dict_of_key_value_pairs, expanded, {})
+
+
+# [rpcinterface:x] and [ctlplugin:x]
+
+
+def _plugins(reader: OptionReader, prefix: str, factory_key: str) -> list[PluginConfig]:
+    plugins: list[PluginConfig] = []
+    document = reader.document
+    for section in document.sections:
+        if not section.startswith(prefix):
+            continue
+        factory = reader.text(section, factory_key)
+        if factory is None:
+            if document.get(section, factory_key) is None:
+                reader.error(section, f"section [{section}] does not specify a {factory_key}")
+            continue
+        kwargs = []
+        for option in document.options(section):
+            if option != factory_key:
+                value = reader.text(section, option)
+                kwargs.append((option, "" if value is None else value))
+        plugins.append(PluginConfig(section.split(":", 1)[1], factory, tuple(kwargs)))
+    return plugins
+
+
+def _rpcinterfaces(reader: OptionReader) -> list[PluginConfig]:
+    plugins = _plugins(reader, "rpcinterface:", RPCINTERFACE_FACTORY)
+    for plugin in plugins:
+        section = f"rpcinterface:{plugin.name}"
+        if plugin.factory != MAIN_RPCINTERFACE:
+            reader.error(
+                section,
+                f"{plugin.factory} cannot be resolved within [{section}]: vigil cannot load "
+                f"Supervisor Python plugins; the only RPC interface factory is "
+                f"{MAIN_RPCINTERFACE}",
+                RPCINTERFACE_FACTORY,
+            )
+        elif plugin.kwargs:
+            options = ", ".join(name for name, _ in plugin.kwargs)
+            reader.error(
+                section,
+                f"{MAIN_RPCINTERFACE} takes no options, but [{section}] sets {options} "
+                "(Supervisor fails at startup with a TypeError)",
+                plugin.kwargs[0][0],
+            )
+    return plugins
+
+
+# [inet_http_server] and [unix_http_server] (any section whose name starts so)
+
+
+def _credentials(reader: OptionReader, section: str) -> tuple[str | None, str | None]:
+    username = reader.value(section, "username", str, None)
+    password = reader.value(section, "password", str, None)
+    if (username is None) != (password is None):
+        reader.error(
+            section,
+            f"Section [{section}] contains incomplete authentication: If a username or a "
+            "password is specified, both the username and password must be specified",
+        )
+    return username, password
+
+
+def _inet_servers(reader: OptionReader) -> list[InetServerConfig]:
+    servers: list[InetServerConfig] = []
+    for section in reader.document.sections:
+        if not section.startswith("inet_http_server"):
+            continue
+        username, password = _credentials(reader, section)
+        port = reader.text(section, "port")
+        if port is None:
+            if reader.document.get(section, "port") is None:
+                reader.error(section, f"section [{section}] has no port value")
+            continue
+        host, number = reader.converted(section, "port", dt.inet_address, port, ("", 0))
+        servers.append(InetServerConfig(section, host, number, username, password))
+    return servers
+
+
+def _unix_servers(reader: OptionReader, here: str) -> list[UnixServerConfig]:
+    servers: list[UnixServerConfig] = []
+    for section in reader.document.sections:
+        if not section.startswith("unix_http_server"):
+            continue
+        file = reader.text(section, "file", {"here": here})
+        if file is None:
+            if reader.document.get(section, "file") is None:
+                reader.error(section, f"section [{section}] has no file value")
+            continue
+        username, password = _credentials(reader, section)
+        chown_text = reader.text(section, "chown")
+        chown = None
+        if chown_text is not None:
+            chown = reader.converted(
+                section,
+                "chown",
+                dt.colon_separated_user_group,
+                chown_text,
+                None,
+                f"Invalid sockchown value {chown_text}",
+            )
+        chmod_text = reader.text(section, "chmod")
+        chmod = default_of(UnixServerConfig, "chmod")
+        if chmod_text is not None:
+            chmod = reader.converted(
+                section, "chmod", dt.octal, chmod_text, chmod, f"Invalid chmod value {chmod_text}"
+            )
+        path = dt.normalize_path(file.strip())
+        servers.append(UnixServerConfig(section, path, chmod, chown, username, password))
+    return servers
+
+
+# [supervisorctl]
+
+
+def _ctl_section(reader: OptionReader, here: str) -> CtlConfig:
+    names = {"here": here}
+    serverurl = reader.value(
+        SUPERVISORCTL, "serverurl", str, default_of(CtlConfig, "serverurl"), names
+    )
+    if serverurl.startswith("unix://"):
+        serverurl = "unix://" + dt.normalize_path(serverurl[7:])
+    prompt = reader.value(SUPERVISORCTL, "prompt", str, default_of(CtlConfig, "prompt"))
+    history_file = reader.value(SUPERVISORCTL, "history_file", str, None, names)
+    return CtlConfig(
+        serverurl=serverurl,
+        username=reader.value(SUPERVISORCTL, "username", str, None),
+        password=reader.value(SUPERVISORCTL, "password", str, None),
+        prompt=prompt,
+        history_file=dt.normalize_path(history_file) if history_file else None,
+    )
+
+
+def _ctl_quietly(
+    document: IniDocument, path: str, environ: Mapping[str, str] | None
+) -> CtlConfig | None:
+    """The [supervisorctl] section as supervisord's file shows it (supervisord ignores it)."""
+    if not document.has_section(SUPERVISORCTL):
+        return None
+    reader = OptionReader(document, ProblemLog(path), environment_names(_environ(environ)))
+    return _ctl_section(reader, os.path.dirname(dt.normalize_path(path)))
+
+
+def _ctlplugins_quietly(
+    document: IniDocument, path: str, environ: Mapping[str, str] | None
+) -> tuple[PluginConfig, ...]:
+    reader = OptionReader(document, ProblemLog(path), environment_names(_environ(environ)))
+    return tuple(_plugins(reader, "ctlplugin:", CTL_FACTORY))
+
+
+# options and sections Supervisor would silently ignore
+
+
+def _known_options(section: str) -> frozenset[str] | None:
+    """The options a section takes; None for sections taking any (plugin kwargs)."""
+    if section == SUPERVISORD:
+        return SUPERVISORD_KEYS
+    if section == SUPERVISORCTL:
+        return CTL_KEYS
+    if section == "include":
+        return frozenset({"files"})
+    if section.startswith("unix_http_server"):
+        return UNIX_SERVER_KEYS
+    if section.startswith("inet_http_server"):
+        return INET_SERVER_KEYS
+    if section.startswith(("rpcinterface:", "ctlplugin:")):
+        return None
+    for prefix, keys in PROGRAM_SECTION_KEYS.items():
+        if section.startswith(prefix):
+            return keys
+    return frozenset()
+
+
+def _warn_unknown(document: IniDocument, problems: ProblemLog) -> None:
+    every_known = SUPERVISORD_KEYS | CTL_KEYS | UNIX_SERVER_KEYS | INET_SERVER_KEYS | {"files"}
+    for keys in PROGRAM_SECTION_KEYS.values():
+        every_known |= keys
+    for name, section in document.sections.items():
+        known = _known_options(name)
+        if known == frozenset():
+            problems.warn(
+                f"unknown section [{name}] is ignored",
+                section=name,
+                place=(section.file, section.line),
+            )
+            continue
+        for option, entry in section.options.items():
+            if known is not None and option not in known:
+                problems.warn(
+                    f"unknown option {option!r} is ignored",
+                    section=name,
+                    option=option,
+                    entry=entry,
+                )
+    for option, entry in document.defaults.options.items():
+        if option not in every_known:
+            problems.warn(
+                f"unknown option {option!r} is ignored",
+                section="DEFAULT",
+                option=option,
+                entry=entry,
+            )
+
+
+__all__ = ["ConfigError", "Problem", "Severity", "check", "load", "load_ctl"]
