@@ -403,7 +403,7 @@ def _warn_unknown(document: IniDocument, problems: ProblemLog) -> None:
         known = _known_options(name)
         if known == frozenset():
             problems.warn(
-                f"unknown section [{name}] is ignored",
+                "not a section Supervisor knows: it is ignored",
                 section=name,
                 place=(section.file, section.line),
             )
