@@ -1,0 +1,90 @@
+"""HTTP Basic authentication for one listener, applied to every endpoint it serves.
+
+Supervisor checks credentials on every handler (RPC, log tails, web UI, static files) of a
+server that has a username, so this is a middleware on the whole application, not a check
+inside handlers that a new route could forget.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+
+REALM = "default"
+SHA_PREFIX = "{SHA}"
+
+
+@dataclass(frozen=True)
+class BasicCredentials:
+    username: str
+    password: str  # cleartext, or "{SHA}" followed by the hex SHA-1 of the password
+
+    def accepts(self, authorization: str | None) -> bool:
+        """Whether an ``Authorization`` header carries these credentials.
+
+        Both comparisons always run, in constant time, so neither the response time nor an
+        early exit tells a client which half was wrong. Anything malformed is simply a no.
+        """
+        offered = _decode_basic(authorization)
+        if offered is None:
+            return False
+        username, password = offered
+        username_matches = hmac.compare_digest(username, self.username.encode("utf-8"))
+        if self.password.startswith(SHA_PREFIX):
+            stored = self.password[len(SHA_PREFIX) :].strip().lower().encode("ascii", "replace")
+            given = hashlib.sha1(password).hexdigest().encode("ascii")
+        else:
+            stored = self.password.encode("utf-8")
+            given = password
+        password_matches = hmac.compare_digest(given, stored)
+        return username_matches and password_matches
+
+
+def credentials_of(username: str | None, password: str | None) -> BasicCredentials | None:
+    """The credentials a server section asks for, or None when it asks for none."""
+    if username is None:
+        return None
+    return BasicCredentials(username, password or "")
+
+
+def basic_auth_middleware(credentials: BasicCredentials) -> Middleware:
+    @web.middleware
+    async def require_basic_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if credentials.accepts(request.headers.get("Authorization")):
+            return await handler(request)
+        return unauthorized()
+
+    return require_basic_auth
+
+
+def unauthorized() -> web.Response:
+    response = web.Response(
+        status=401,
+        text="401 Unauthorized\n",
+        headers={"WWW-Authenticate": f'Basic realm="{REALM}"'},
+    )
+    # The client may still be sending a body we will not read; closing ends that cleanly.
+    response.force_close()
+    return response
+
+
+def _decode_basic(authorization: str | None) -> tuple[bytes, bytes] | None:
+    if authorization is None:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(token.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    username, colon, password = decoded.partition(b":")
+    if not colon:
+        return None
+    return username, password
