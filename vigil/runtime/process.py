@@ -86,6 +86,11 @@ class ProcessRunner:
         return self.machine.pid
 
     @property
+    def sinks(self) -> tuple[OutputSink, OutputSink]:
+        """Where stdout and stderr go (the services layer knows what they are)."""
+        return self._sinks
+
+    @property
     def namespec(self) -> str:
         return self.name if self.name == self.group else f"{self.group}:{self.name}"
 

@@ -1,0 +1,319 @@
+"""The composition root: command line to config to supervisor to services to servers.
+
+Everything with rules of its own lives in the layers below; this module only wires them
+together and turns their errors into one line and an exit status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from vigil import SUPERVISOR_COMPAT_VERSION
+from vigil.clock import SystemClock
+from vigil.config.cli import USAGE, DaemonArgs, UsageError, parse_daemon_args
+from vigil.config.errors import ConfigError
+from vigil.config.loader import check, load
+from vigil.config.model import Config, LogLevel
+from vigil.config.search import find_config
+from vigil.core import events
+from vigil.core.bus import EventBus
+from vigil.core.naming import split_namespec
+from vigil.core.states import SupervisorState
+from vigil.http.listeners import ServerStartError
+from vigil.http.logtail import logtail_routes
+from vigil.http.rpc_handler import rpc_routes
+from vigil.http.server import HttpServer
+from vigil.runtime import daemon as proc
+from vigil.runtime.process import ProcessContext
+from vigil.runtime.reaper import Reaper, become_subreaper
+from vigil.runtime.spawn import close_on_exec_inherited
+from vigil.runtime.supervisor import Supervisor
+from vigil.services.logfiles import clean_auto_logs
+from vigil.services.mainlog import MainLogger, PendingLog
+from vigil.services.outputs import ProcessOutputs
+from vigil.services.rpc.registry import RpcRegistry
+from vigil.services.rpc.supervisor_ns import SupervisorNamespace
+from vigil.services.rpc.system_ns import SystemNamespace
+
+PROG = "supervisord"
+SIGNAL_INTENTS = {
+    signal.SIGTERM: SupervisorState.SHUTDOWN,
+    signal.SIGINT: SupervisorState.SHUTDOWN,
+    signal.SIGQUIT: SupervisorState.SHUTDOWN,
+    signal.SIGHUP: SupervisorState.RESTARTING,
+}
+
+
+class Fatal(Exception):
+    """Startup cannot go on: print the message and exit with the status."""
+
+    def __init__(self, message: str, status: int = 2) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def server_url(config: Config) -> str | None:
+    """What children find in SUPERVISOR_SERVER_URL: the first unix server, else the first TCP."""
+    if config.unix_servers:
+        return f"unix://{config.unix_servers[0].file}"
+    if config.inet_servers:
+        inet = config.inet_servers[0]
+        return f"http://{inet.host or 'localhost'}:{inet.port}"
+    return None
+
+
+class Daemon:
+    """One life of the daemon, from reading the config to the end of a shutdown or restart."""
+
+    def __init__(self, config: Config, args: DaemonArgs, *, first: bool) -> None:
+        self.config = config
+        self.args = args
+        self.first = first
+        self.mainlog: MainLogger | None = None
+        self._intent: asyncio.Future[SupervisorState] | None = None
+
+    # DaemonControl, for the RPC namespace
+    def request_shutdown(self) -> None:
+        self._decide(SupervisorState.SHUTDOWN)
+
+    def request_restart(self) -> None:
+        self._decide(SupervisorState.RESTARTING)
+
+    def reread(self) -> Config:
+        fresh = load(self.config.path)
+        return dataclasses.replace(fresh, supervisord=self.args.apply(fresh.supervisord))
+
+    def main_log_path(self) -> str | None:
+        return None if self.mainlog is None else self.mainlog.path
+
+    def clear_main_log(self) -> None:
+        if self.mainlog is not None:
+            self.mainlog.clear()
+
+    def _decide(self, mood: SupervisorState) -> None:
+        if self._intent is not None and not self._intent.done():
+            self._intent.set_result(mood)
+
+    async def run(self) -> SupervisorState:
+        loop = asyncio.get_running_loop()
+        self._intent = loop.create_future()
+        settings = self.config.supervisord
+        mainlog = self._open_main_log()
+        bus = EventBus()
+        reaper = Reaper(loop, mainlog)
+        reaper.install()
+        context = ProcessContext(
+            loop, SystemClock(), reaper, bus, mainlog, os.environ, server_url(self.config)
+        )
+        outputs = ProcessOutputs(settings, mainlog, bus)
+        supervisor = Supervisor(context, outputs)
+        outputs.pid_of = lambda group, name: _pid_of(supervisor, group, name)
+        if not settings.nocleanup:
+            clean_auto_logs(settings.childlogdir, settings.identifier, mainlog)
+        for group in sorted(self.config.groups, key=lambda g: g.priority):
+            supervisor.add_group(group)
+        server = self._http_server(supervisor, mainlog)
+        try:
+            await server.start()
+        except ServerStartError as exc:
+            reaper.uninstall()
+            raise Fatal(str(exc)) from None
+        self._install_signals(loop, supervisor, mainlog)
+        try:
+            self._become_daemon(mainlog)
+            mainlog.log(LogLevel.INFO, f"supervisord started with pid {os.getpid()}")
+            bus.publish(events.supervisor_state(running=True))
+            supervisor.autostart()
+            mood = await self._intent
+            await supervisor.stop_everything(mood)
+        finally:
+            for number in (*SIGNAL_INTENTS, signal.SIGUSR2):
+                loop.remove_signal_handler(number)
+            await server.stop()
+            reaper.uninstall()
+            for runner in list(supervisor.runners()):
+                runner.close()
+        if mood is SupervisorState.SHUTDOWN:
+            proc.remove_pidfile(settings.pidfile)
+        mainlog.close()
+        return mood
+
+    def _open_main_log(self) -> MainLogger:
+        settings = self.config.supervisord
+        try:
+            mainlog = MainLogger.from_config(settings)
+        except OSError as exc:
+            raise Fatal(f"could not open the log file {settings.logfile}: {exc}") from None
+        self.mainlog = mainlog
+        pending = PendingLog()
+        for message in self.config.infos:
+            pending.log(LogLevel.INFO, message)
+        for message in self.config.warnings:
+            pending.log(LogLevel.WARN, message)
+        if os.getuid() == 0 and settings.user is None:
+            pending.log(
+                LogLevel.CRIT,
+                "Supervisor is running as root.  Privileges were not dropped because no user "
+                "is specified in the config file.  If you intend to run as root, you can set "
+                "user=root in the config file to avoid this message.",
+            )
+        pending.replay(mainlog)
+        return mainlog
+
+    def _http_server(self, supervisor: Supervisor, mainlog: MainLogger) -> HttpServer:
+        registry = RpcRegistry()
+        registry.add_namespace("system", SystemNamespace(registry))
+        registry.add_namespace("supervisor", SupervisorNamespace(supervisor, self))
+        mainlog.log(LogLevel.INFO, "RPC interface 'supervisor' initialized")
+        def find_log(namespec: str, channel: str) -> str | None:
+            group, name = split_namespec(namespec)
+            runner = supervisor.find(group, name or "")
+            if runner is None:
+                raise KeyError(namespec)
+            return getattr(runner.sinks[0 if channel == "stdout" else 1], "path", None)
+
+        return HttpServer(
+            [rpc_routes(registry, mainlog), logtail_routes(find_log, self.main_log_path)],
+            self.config.unix_servers,
+            self.config.inet_servers,
+            mainlog,
+        )
+
+    def _install_signals(
+        self, loop: asyncio.AbstractEventLoop, supervisor: Supervisor, mainlog: MainLogger
+    ) -> None:
+        def on_intent(number: signal.Signals) -> None:
+            mood = SIGNAL_INTENTS[number]
+            what = "exit" if mood is SupervisorState.SHUTDOWN else "restart"
+            mainlog.log(LogLevel.WARN, f"received {number.name} indicating {what} request")
+            if supervisor.mood is SupervisorState.RUNNING:
+                self._decide(mood)
+
+        def on_reopen() -> None:
+            mainlog.log(LogLevel.INFO, "received SIGUSR2 indicating log reopen request")
+            mainlog.reopen()
+            for runner in supervisor.runners():
+                runner.reopen_logs()
+
+        for number in SIGNAL_INTENTS:
+            loop.add_signal_handler(number, on_intent, number)
+        loop.add_signal_handler(signal.SIGUSR2, on_reopen)
+
+    def _become_daemon(self, mainlog: MainLogger) -> None:
+        settings = self.config.supervisord
+        if not self.first:
+            return
+        if not settings.nodaemon:
+            proc.daemonize(settings.directory, settings.umask)
+        problem = proc.write_pidfile(settings.pidfile)
+        if problem is not None:
+            mainlog.log(LogLevel.CRIT, problem)
+
+
+def _pid_of(supervisor: Supervisor, group: str, name: str) -> int:
+    runner = supervisor.find(group, name)
+    return 0 if runner is None else runner.pid
+
+
+def _read_config(args: DaemonArgs) -> Config:
+    path = args.configfile
+    if path is None:
+        path = find_config(sys.argv[0])
+        if path is None:
+            raise Fatal(
+                "No config file found at default paths; use the -c option to specify a "
+                "config file at a different path"
+            )
+    elif not os.path.exists(path):
+        raise Fatal(f"could not find config file {path}")
+    try:
+        config = load(path)
+    except ConfigError as exc:
+        raise Fatal(str(exc)) from None
+    return dataclasses.replace(config, supervisord=args.apply(config.supervisord))
+
+
+def _prepare_process(config: Config) -> None:
+    settings = config.supervisord
+    proc.ensure_standard_fds()
+    close_on_exec_inherited()
+    if settings.user is not None:
+        proc.drop_privileges(settings.user)
+    proc.raise_limits(settings.minfds, settings.minprocs)
+    owner = proc.pidfile_owner(settings.pidfile) if not settings.nodaemon else None
+    if owner is not None and _looks_like_us(owner):
+        raise Fatal(
+            f"Another supervisord appears to be running (pid {owner} per pidfile "
+            f"{settings.pidfile}); shut it down first."
+        )
+    become_subreaper()
+
+
+def _looks_like_us(pid: int) -> bool:
+    with contextlib.suppress(OSError):
+        return b"supervisord" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    return False
+
+
+def _check_only(args: DaemonArgs) -> int:
+    path = args.configfile or find_config(sys.argv[0])
+    if path is None:
+        print("Error: No config file found at default paths", file=sys.stderr)
+        return 2
+    problems = check(path)
+    for problem in problems:
+        print(problem)
+    if not problems:
+        print(f"{path}: OK")
+    return 1 if problems else 0
+
+
+def supervisord_main(argv: Sequence[str] | None = None) -> None:
+    try:
+        args = parse_daemon_args(sys.argv[1:] if argv is None else argv)
+    except UsageError as exc:
+        sys.stderr.write(f"Error: {exc}\nFor help, use {PROG} -h\n")
+        sys.exit(2)
+    if args.help:
+        sys.stdout.write(USAGE % {"prog": PROG} + "\n")
+        sys.exit(0)
+    if args.version:
+        print(SUPERVISOR_COMPAT_VERSION)
+        sys.exit(0)
+    if args.check_config:
+        sys.exit(_check_only(args))
+    sys.exit(_run(args))
+
+
+def _run(args: DaemonArgs) -> int:
+    try:
+        config = _read_config(args)
+        _prepare_process(config)
+    except (Fatal, proc.DaemonSetupError) as exc:
+        message = exc.message if isinstance(exc, Fatal) else str(exc)
+        sys.stderr.write(f"Error: {message}\nFor help, use {PROG} -h\n")
+        return 2
+    first = True
+    while True:
+        daemon = Daemon(config, args, first=first)
+        try:
+            mood = asyncio.run(daemon.run())
+        except Fatal as exc:
+            sys.stderr.write(f"Error: {exc.message}\nFor help, use {PROG} -h\n")
+            return exc.status
+        if mood is SupervisorState.SHUTDOWN:
+            return 0
+        first = False
+        try:
+            config = _read_config(args)
+        except Fatal as exc:
+            # keep the configuration that worked rather than leave the host unsupervised
+            sys.stderr.write(f"Error: {exc.message} (restarting with the previous config)\n")

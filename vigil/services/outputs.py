@@ -1,0 +1,67 @@
+"""Where each process's output goes: its two ChildLogs, wired to the event bus.
+
+The runtime sees only OutputSinks; this is where AUTO paths are chosen and where output
+becomes PROCESS_LOG and PROCESS_COMMUNICATION events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from vigil.config.model import LogLevel, ProcessConfig, SupervisordConfig
+from vigil.core import events
+from vigil.core.bus import EventBus
+from vigil.services.childlog import ChildLog, ChildLogSettings
+from vigil.services.logfiles import Channel, resolve_logfile
+from vigil.services.mainlog import MainLogger
+
+PidLookup = Callable[[str, str], int]
+
+
+class ProcessOutputs:
+    def __init__(self, daemon: SupervisordConfig, mainlog: MainLogger, bus: EventBus) -> None:
+        self._daemon = daemon
+        self._mainlog = mainlog
+        self._bus = bus
+        self.pid_of: PidLookup = lambda group, name: 0
+
+    def __call__(self, process: ProcessConfig) -> tuple[ChildLog, ChildLog]:
+        return self._log(process, "stdout"), self._log(process, "stderr")
+
+    def _log(self, process: ProcessConfig, channel: Channel) -> ChildLog:
+        stdout = channel == "stdout"
+        configured = process.stdout_logfile if stdout else process.stderr_logfile
+        if not stdout and process.redirect_stderr:
+            configured = None
+        path = resolve_logfile(
+            configured,
+            childlogdir=self._daemon.childlogdir,
+            procname=process.name,
+            channel=channel,
+            identifier=self._daemon.identifier,
+        )
+        settings = ChildLogSettings.for_channel(
+            process, channel, path=path, strip_ansi=self._daemon.strip_ansi
+        )
+        events_enabled = process.stdout_events_enabled if stdout else process.stderr_events_enabled
+        return ChildLog(
+            settings,
+            self._mainlog,
+            mainlog_debug=self._mainlog.enabled_for(LogLevel.DEBG),
+            on_data=self._announcer(process, channel, events.process_log)
+            if events_enabled
+            else None,
+            on_capture=self._announcer(process, channel, events.process_communication),
+        )
+
+    def _announcer(
+        self,
+        process: ProcessConfig,
+        channel: Channel,
+        make: Callable[[str, str, int, str, bytes], events.Event],
+    ) -> Callable[[bytes], None]:
+        def announce(data: bytes) -> None:
+            pid = self.pid_of(process.group, process.name)
+            self._bus.publish(make(process.name, process.group, pid, channel, data))
+
+        return announce

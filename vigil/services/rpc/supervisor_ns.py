@@ -1,0 +1,469 @@
+"""The supervisor.* namespace: Supervisor 4.3's XML-RPC interface, method for method.
+
+Process control lives in process_control.py; this module holds information, logs, the
+daemon's own methods and configuration changes, and composes the namespace.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import time
+from typing import Any, Protocol
+
+from vigil import API_VERSION, SUPERVISOR_COMPAT_VERSION
+from vigil.config.errors import ConfigError
+from vigil.config.model import AUTO, Config, GroupConfig
+from vigil.core import events
+from vigil.core.naming import make_namespec
+from vigil.core.states import ProcessState
+from vigil.faults import Faults, RPCError
+from vigil.runtime.process import ProcessRunner
+from vigil.runtime.supervisor import Supervisor
+from vigil.services.logread import read_file, tail_file
+from vigil.services.rpc.process_control import ProcessControl, Result, result
+from vigil.services.rpc.registry import published
+
+INT32_MAX = 2**31 - 1
+
+
+class DaemonControl(Protocol):
+    """What the daemon (the composition root) lets RPC callers ask of it."""
+
+    config: Config  # the configuration as last read (reloadConfig replaces it)
+
+    def request_shutdown(self) -> None: ...
+
+    def request_restart(self) -> None: ...
+
+    def reread(self) -> Config: ...
+
+    def main_log_path(self) -> str | None: ...
+
+    def clear_main_log(self) -> None: ...
+
+
+def capped(value: float) -> int:
+    return max(-INT32_MAX - 1, min(INT32_MAX, int(value)))
+
+
+def describe(state: ProcessState, info: dict[str, Any]) -> str:
+    """The human description Supervisor puts beside each state."""
+    if state is ProcessState.RUNNING:
+        start = datetime.datetime(*time.gmtime(info["start"])[:6])
+        now = datetime.datetime(*time.gmtime(info["now"])[:6])
+        uptime = max(now - start, datetime.timedelta(0))
+        return f"pid {info['pid']}, uptime {uptime}"
+    if state in (ProcessState.FATAL, ProcessState.BACKOFF):
+        return str(info["spawnerr"]) or f'unknown error (try "tail {info["name"]}")'
+    if state in (ProcessState.STOPPED, ProcessState.EXITED):
+        if not info["start"]:
+            return "Not started"
+        return time.strftime("%b %d %I:%M %p", time.localtime(info["stop"]))
+    return ""
+
+
+def logfile_of(runner: ProcessRunner, channel: int) -> str | None:
+    return getattr(runner.sinks[channel], "path", None)
+
+
+class SupervisorNamespace(ProcessControl):
+    def __init__(self, supervisor: Supervisor, daemon: DaemonControl) -> None:
+        self.supervisor = supervisor
+        self.daemon = daemon
+
+    # -- the daemon -----------------------------------------------------------------------
+
+    @published
+    async def getAPIVersion(self) -> str:
+        """Return the version of the RPC API used by supervisord.
+
+        @return string version id
+        """
+        self._check_running()
+        return API_VERSION
+
+    getVersion = getAPIVersion
+
+    @published
+    async def getSupervisorVersion(self) -> str:
+        """Return the version of the Supervisor interface this daemon implements.
+
+        @return string version id
+        """
+        self._check_running()
+        return SUPERVISOR_COMPAT_VERSION
+
+    @published
+    async def getIdentification(self) -> str:
+        """Return the identifier of this daemon ([supervisord] identifier).
+
+        @return string identifier identifying string
+        """
+        self._check_running()
+        return self.daemon.config.supervisord.identifier
+
+    @published
+    async def getState(self) -> dict[str, Any]:
+        """Return the daemon's current state.
+
+        @return struct A struct with keys int statecode, string statename
+        """
+        self._check_running()
+        mood = self.supervisor.mood
+        return {"statecode": int(mood), "statename": mood.name}
+
+    @published
+    async def getPID(self) -> int:
+        """Return the PID of supervisord.
+
+        @return int PID
+        """
+        self._check_running()
+        return os.getpid()
+
+    @published
+    async def shutdown(self) -> bool:
+        """Shut the daemon down (its processes first).
+
+        @return boolean result always returns True unless error
+        """
+        self._check_running()
+        self.daemon.request_shutdown()
+        return True
+
+    @published
+    async def restart(self) -> bool:
+        """Restart the daemon: stop everything, read the configuration again, start.
+
+        @return boolean result always return True unless error
+        """
+        self._check_running()
+        self.daemon.request_restart()
+        return True
+
+    @published
+    async def sendRemoteCommEvent(self, type: str, data: str) -> bool:
+        """Send a REMOTE_COMMUNICATION event to the event listeners that subscribe to it.
+
+        @param string type String for the "type" key in the event header
+        @param string data Data for the event body
+        @return boolean Always return True unless error
+        """
+        self.supervisor.context.bus.publish(events.remote_communication(type, data))
+        return True
+
+    # -- configuration ------------------------------------------------------------------
+
+    @published
+    async def reloadConfig(self) -> list[list[list[str]]]:
+        """Read the configuration again; report what differs from the running groups.
+
+        @return array result [[added, changed, removed]]
+        """
+        self._check_running()
+        try:
+            self.daemon.config = self.daemon.reread()
+        except ConfigError as exc:
+            raise RPCError(Faults.CANT_REREAD, str(exc)) from None
+        new = {group.name: group for group in self.daemon.config.groups}
+        active = {name: group.config for name, group in self.supervisor.groups.items()}
+        added = [name for name in new if name not in active]
+        changed = [
+            name for name, config in new.items() if name in active and config != active[name]
+        ]
+        removed = [name for name in active if name not in new]
+        return [[added, changed, removed]]
+
+    @published
+    async def addProcessGroup(self, name: str) -> bool:
+        """Start managing a group from the configuration as last read.
+
+        @param string name name of process group to add
+        @return boolean result true if successful
+        """
+        self._check_running()
+        config = self._configured_group(name)
+        if not self.supervisor.add_group(config):
+            raise RPCError(Faults.ALREADY_ADDED, name)
+        self.supervisor.autostart(self.supervisor.groups[name])
+        return True
+
+    def _configured_group(self, name: str) -> GroupConfig:
+        for group in self.daemon.config.groups:
+            if group.name == name:
+                return group
+        raise RPCError(Faults.BAD_NAME, name)
+
+    @published
+    async def removeProcessGroup(self, name: str) -> bool:
+        """Stop managing a group whose processes are all stopped.
+
+        @param string name name of process group to remove
+        @return boolean result Indicates whether the removal was successful
+        """
+        self._check_running()
+        if name not in self.supervisor.groups:
+            raise RPCError(Faults.BAD_NAME, name)
+        if not self.supervisor.remove_group(name):
+            raise RPCError(Faults.STILL_RUNNING, name)
+        return True
+
+    @published
+    async def getAllConfigInfo(self) -> list[dict[str, Any]]:
+        """Return the configuration of every process, groups flattened, sorted by name.
+
+        @return array result An array of process config info structs
+        """
+        self._check_running()
+        infos = []
+        for group in self.daemon.config.groups:
+            active = self.supervisor.groups.get(group.name)
+            for process in group.processes:
+                runner = None if active is None else active.runners.get(process.name)
+                infos.append(_config_info(group, process, runner))
+        infos.sort(key=lambda info: str(info["name"]))
+        return infos
+
+    # -- processes ------------------------------------------------------------------------
+
+    @published
+    async def getProcessInfo(self, name: str) -> dict[str, Any]:
+        """Return information about one process.
+
+        @param string name The name of the process (or 'group:name')
+        @return struct result A structure containing data about the process
+        """
+        self._check_running()
+        group, runner = self._lookup(name)
+        if runner is None:
+            raise RPCError(Faults.BAD_NAME, name)
+        return self._info(group, runner)
+
+    def _info(self, group: str, runner: ProcessRunner) -> dict[str, Any]:
+        machine = runner.machine
+        stdout = logfile_of(runner, 0) or ""
+        info: dict[str, Any] = {
+            "name": runner.name,
+            "group": group,
+            "start": capped(machine.laststart),
+            "stop": capped(machine.laststop),
+            "now": capped(self.supervisor.context.clock.time()),
+            "state": int(machine.state),
+            "statename": machine.state.name,
+            "spawnerr": machine.spawnerr or "",
+            "exitstatus": machine.exitstatus or 0,
+            "logfile": stdout,
+            "stdout_logfile": stdout,
+            "stderr_logfile": logfile_of(runner, 1) or "",
+            "pid": machine.pid,
+        }
+        info["description"] = describe(machine.state, info)
+        return info
+
+    @published
+    async def getAllProcessInfo(self) -> list[dict[str, Any]]:
+        """Return information about every process, sorted by group then name.
+
+        @return array result An array of process status results
+        """
+        self._check_running()
+        infos = []
+        for group_name in sorted(self.supervisor.groups):
+            group = self.supervisor.groups[group_name]
+            for process_name in sorted(group.runners):
+                infos.append(self._info(group_name, group.runners[process_name]))
+        return infos
+
+    # -- logs -----------------------------------------------------------------------------
+
+    @published
+    async def readLog(self, offset: int, length: int) -> str:
+        """Read length bytes from the main log starting at offset.
+
+        @param int offset offset to start reading from.
+        @param int length number of bytes to read from the log.
+        @return string result Bytes of log
+        """
+        self._check_running()
+        path = self.daemon.main_log_path()
+        if path is None or not os.path.exists(path):
+            raise RPCError(Faults.NO_FILE, str(path))
+        return read_file(path, offset, length)
+
+    readMainLog = readLog
+
+    @published
+    async def clearLog(self) -> bool:
+        """Clear the main log.
+
+        @return boolean result always returns True unless error
+        """
+        self._check_running()
+        path = self.daemon.main_log_path()
+        if path is None or not os.path.exists(path):
+            raise RPCError(Faults.NO_FILE)
+        try:
+            self.daemon.clear_main_log()
+        except OSError:
+            raise RPCError(Faults.FAILED) from None
+        return True
+
+    def _process_log(self, name: str, channel: int) -> str | None:
+        _, runner = self._lookup(name)
+        if runner is None:
+            raise RPCError(Faults.BAD_NAME, name)
+        return logfile_of(runner, channel)
+
+    def _read(self, name: str, offset: int, length: int, channel: int) -> str:
+        path = self._process_log(name, channel)
+        if path is None or not os.path.exists(path):
+            raise RPCError(Faults.NO_FILE, str(path))
+        return read_file(path, offset, length)
+
+    def _tail(self, name: str, offset: int, length: int, channel: int) -> list[Any]:
+        path = self._process_log(name, channel)
+        if path is None or not os.path.exists(path):
+            return ["", 0, False]
+        return list(tail_file(path, offset, length))
+
+    @published
+    async def readProcessStdoutLog(self, name: str, offset: int, length: int) -> str:
+        """Read length bytes from name's stdout log starting at offset.
+
+        @param string name the name of the process (or 'group:name')
+        @param int offset offset to start reading from.
+        @param int length number of bytes to read from the log.
+        @return string result Bytes of log
+        """
+        self._check_running()
+        return self._read(name, offset, length, 0)
+
+    readProcessLog = readProcessStdoutLog
+
+    @published
+    async def readProcessStderrLog(self, name: str, offset: int, length: int) -> str:
+        """Read length bytes from name's stderr log starting at offset.
+
+        @param string name the name of the process (or 'group:name')
+        @param int offset offset to start reading from.
+        @param int length number of bytes to read from the log.
+        @return string result Bytes of log
+        """
+        self._check_running()
+        return self._read(name, offset, length, 1)
+
+    @published
+    async def tailProcessStdoutLog(self, name: str, offset: int, length: int) -> list[Any]:
+        """Tail name's stdout log: at most length bytes from offset, jumping to the end
+        (overflow true) when more than that is available.
+
+        @param string name the name of the process (or 'group:name')
+        @param int offset offset to start reading from
+        @param int length maximum number of bytes to return
+        @return array result [string bytes, int offset, bool overflow]
+        """
+        self._check_running()
+        return self._tail(name, offset, length, 0)
+
+    tailProcessLog = tailProcessStdoutLog
+
+    @published
+    async def tailProcessStderrLog(self, name: str, offset: int, length: int) -> list[Any]:
+        """Tail name's stderr log, as tailProcessStdoutLog does for stdout.
+
+        @param string name the name of the process (or 'group:name')
+        @param int offset offset to start reading from
+        @param int length maximum number of bytes to return
+        @return array result [string bytes, int offset, bool overflow]
+        """
+        self._check_running()
+        return self._tail(name, offset, length, 1)
+
+    @published
+    async def clearProcessLogs(self, name: str) -> bool:
+        """Clear the stdout and stderr logs of the named process and reopen them.
+
+        @param string name The name of the process (or 'group:name')
+        @return boolean result Always True unless error
+        """
+        self._check_running()
+        _, runner = self._lookup(name)
+        if runner is None:
+            raise RPCError(Faults.BAD_NAME, name)
+        self._clear(runner, name)
+        return True
+
+    clearProcessLog = clearProcessLogs
+
+    def _clear(self, runner: ProcessRunner, name: str) -> None:
+        try:
+            for sink in runner.sinks:
+                clear = getattr(sink, "clear", None)
+                if clear is not None:
+                    clear()
+        except OSError:
+            raise RPCError(Faults.FAILED, name) from None
+
+    @published
+    async def clearAllProcessLogs(self) -> list[Result]:
+        """Clear every process's logs.
+
+        @return array result An array of process status info structs
+        """
+        self._check_running()
+        results = []
+        for runner in self._all_runners():
+            try:
+                self._clear(runner, make_namespec(runner.group, runner.name))
+            except RPCError as exc:
+                results.append(result(runner, exc.code, exc.text))
+            else:
+                results.append(result(runner))
+        return results
+
+
+def _config_info(group: GroupConfig, process: Any, runner: ProcessRunner | None) -> dict[str, Any]:
+    def shown(value: object) -> object:
+        if value is None:
+            return "none"
+        if value is AUTO:
+            return "auto"
+        return value
+
+    def logfile(channel: int, configured: object) -> object:
+        if runner is not None:
+            return shown(logfile_of(runner, channel))
+        return shown(configured)
+
+    return {
+        "autostart": process.autostart,
+        "directory": shown(process.directory),
+        "uid": shown(process.uid),
+        "command": process.command,
+        "exitcodes": list(process.exitcodes),
+        "group": group.name,
+        "group_prio": group.priority,
+        "inuse": runner is not None,
+        "killasgroup": process.killasgroup,
+        "name": process.name,
+        "process_prio": process.priority,
+        "redirect_stderr": process.redirect_stderr,
+        "startretries": process.startretries,
+        "startsecs": process.startsecs,
+        "stdout_capture_maxbytes": process.stdout_capture_maxbytes,
+        "stdout_events_enabled": process.stdout_events_enabled,
+        "stdout_logfile": logfile(0, process.stdout_logfile),
+        "stdout_logfile_backups": process.stdout_logfile_backups,
+        "stdout_logfile_maxbytes": process.stdout_logfile_maxbytes,
+        "stdout_syslog": process.stdout_syslog,
+        "stopsignal": int(process.stopsignal),
+        "stopwaitsecs": process.stopwaitsecs,
+        "stderr_capture_maxbytes": process.stderr_capture_maxbytes,
+        "stderr_events_enabled": process.stderr_events_enabled,
+        "stderr_logfile": logfile(1, process.stderr_logfile),
+        "stderr_logfile_backups": process.stderr_logfile_backups,
+        "stderr_logfile_maxbytes": process.stderr_logfile_maxbytes,
+        "stderr_syslog": process.stderr_syslog,
+        "serverurl": shown(process.serverurl),
+    }
