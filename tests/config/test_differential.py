@@ -28,7 +28,8 @@ CORPUS = HERE / "corpus"
 ROOT = HERE.parent.parent
 SUPERVISOR_PYTHON = ROOT / ".venv-supervisor" / "bin" / "python"
 
-GOOD = sorted([*CORPUS.glob("good/*.conf"), *CORPUS.glob("good/*/main.conf")])
+SAMPLE = ROOT / "vigil" / "skel" / "sample.conf"  # vigil's echo_supervisord_conf
+GOOD = sorted([*CORPUS.glob("good/*.conf"), *CORPUS.glob("good/*/main.conf"), SAMPLE])
 BAD = sorted([*CORPUS.glob("bad/*.conf"), *CORPUS.glob("bad/*/main.conf")])
 DIFFER = sorted(CORPUS.glob("differ/*.conf"))
 
@@ -54,7 +55,7 @@ ENV = {
 
 
 def _ids(paths: list[Path]) -> list[str]:
-    return [str(p.relative_to(CORPUS)) for p in paths]
+    return [str(p.relative_to(CORPUS if p.is_relative_to(CORPUS) else ROOT)) for p in paths]
 
 
 @pytest.fixture(scope="module")

@@ -70,6 +70,9 @@ EVENT_NAMES = frozenset(
 DEFAULT_PROCESS_NAME = "%(program_name)s"
 DEFAULT_NUMPROCS = 1
 DEFAULT_NUMPROCS_START = 0
+# Far above any real pool (each process needs three pipes); Supervisor has no limit and
+# would try to build them all.
+NUMPROCS_LIMIT = 10_000
 DEFAULT_GROUP_PRIORITY = default_of(ProcessConfig, "priority")
 LISTENER_GROUP_PRIORITY = -1  # listeners start first and stop last
 # socket.SOMAXCONN on Linux (the config layer may not import socket); listen() caps it at
@@ -393,7 +396,14 @@ class ProgramReader:
             reader.error(
                 section, "Cannot set stopasgroup=true and killasgroup=false", "killasgroup"
             )
-        if numprocs < 1:
+        if numprocs > NUMPROCS_LIMIT:
+            reader.error(
+                section,
+                f"numprocs = {numprocs} is more than vigil supports ({NUMPROCS_LIMIT})",
+                "numprocs",
+            )
+            numprocs = 0
+        elif numprocs < 1:
             reader.problems.warn(
                 f"[{section}] numprocs = {numprocs}: the group has no processes",
                 section=section,

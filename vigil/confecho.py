@@ -1,0 +1,18 @@
+"""echo_supervisord_conf: print vigil's sample configuration file."""
+
+from __future__ import annotations
+
+import sys
+from importlib.resources import files
+
+
+def sample() -> str:
+    return files("vigil").joinpath("skel/sample.conf").read_text(encoding="utf-8")
+
+
+def main() -> None:
+    sys.stdout.write(sample())
+
+
+if __name__ == "__main__":
+    main()
