@@ -50,7 +50,7 @@ def load(path: str, *, environ: Mapping[str, str] | None = None) -> Config:
     """Read a supervisord configuration file and its includes; ConfigError if unusable."""
     config, problems = _load(path, environ)
     if config is None or problems.errors:
-        raise ConfigError(problems.errors)
+        raise ConfigError(problems.in_file_order(problems.errors))
     return config
 
 
@@ -62,12 +62,12 @@ def load_ctl(
     problems = ProblemLog(path)
     document = _read_main(path, problems)
     if not document.has_section(SUPERVISORCTL):
-        raise ConfigError.single(".ini file does not include supervisorctl section", path)
+        raise ConfigError.single(".ini file does not include supervisorctl section")
     reader = OptionReader(document, problems, environment_names(_environ(environ)))
     ctl = _ctl_section(reader, os.path.dirname(dt.normalize_path(path)))
     plugins = _plugins(reader, "ctlplugin:", CTL_FACTORY)
     if problems.errors:
-        raise ConfigError(problems.errors)
+        raise ConfigError(problems.in_file_order(problems.errors))
     return ctl, tuple(plugins)
 
 
@@ -85,7 +85,7 @@ def check(path: str, *, environ: Mapping[str, str] | None = None) -> list[Proble
         _ctl_section(reader, os.path.dirname(dt.normalize_path(path)))
         _plugins(reader, "ctlplugin:", CTL_FACTORY)
     found.extend(p for p in ctl_problems.items if p not in found)
-    return found
+    return problems.in_file_order(found)
 
 
 def _environ(environ: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -95,11 +95,11 @@ def _environ(environ: Mapping[str, str] | None) -> Mapping[str, str]:
 def _read_main(path: str, problems: ProblemLog) -> IniDocument:
     document = IniDocument()
     if not os.path.exists(path):
-        raise ConfigError.single(f"could not find config file {path}", path)
+        raise ConfigError.single(f"could not find config file {path}")
     try:
         problems.items.extend(document.read_file(path))
     except OSError:
-        raise ConfigError.single(f"could not read config file {path}", path) from None
+        raise ConfigError.single(f"could not read config file {path}") from None
     return document
 
 
@@ -109,20 +109,20 @@ def _load(path: str, environ: Mapping[str, str] | None) -> tuple[Config | None, 
     host_node_name = platform.node()
     problems = ProblemLog(path)
     if not os.path.exists(path):
-        raise ConfigError.single(f"could not find config file {path}", path)
+        raise ConfigError.single(f"could not find config file {path}")
     try:
         read = read_with_includes(
             path, {"here": here, "host_node_name": host_node_name, **environment}
         )
     except OSError:
-        raise ConfigError.single(f"could not read config file {path}", path) from None
+        raise ConfigError.single(f"could not read config file {path}") from None
     for problem in read.problems:
         problems.items.append(problem)
         if not problem.is_error:
             problems.log_lines.append(problem.message)
     document = read.document
     if not document.has_section(SUPERVISORD):
-        problems.add(".ini file does not include supervisord section")
+        problems.add(".ini file does not include supervisord section", place=("", 0))
         return None, problems
     reader = OptionReader(document, problems, environment)
     supervisord = _supervisord_section(reader, here, host_node_name)

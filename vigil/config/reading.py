@@ -73,6 +73,13 @@ class ProblemLog:
     def errors(self) -> list[Problem]:
         return [p for p in self.items if p.is_error]
 
+    def in_file_order(self, problems: list[Problem]) -> list[Problem]:
+        """Sorted by file (the main file first, the others as they were met), then line."""
+        rank = {self.main_file: 0}
+        for problem in problems:
+            rank.setdefault(problem.file, len(rank))
+        return sorted(problems, key=lambda p: (rank[p.file], p.line))
+
 
 class OptionReader:
     """Options of one document, read with the names each place allows.
