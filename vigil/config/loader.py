@@ -61,14 +61,12 @@ def load_ctl(
     ``[ctlplugin:x]`` sections. Includes are not processed, as in supervisorctl."""
     problems = ProblemLog(path)
     document = _read_main(path, problems)
-    if not document.has_section(SUPERVISORCTL):
+    ctl, plugins = _ctl_view(document, path, environ, problems)
+    if ctl is None:
         raise ConfigError.single(".ini file does not include supervisorctl section")
-    reader = OptionReader(document, problems, environment_names(_environ(environ)))
-    ctl = _ctl_section(reader, os.path.dirname(dt.normalize_path(path)))
-    plugins = _plugins(reader, "ctlplugin:", CTL_FACTORY)
     if problems.errors:
         raise ConfigError(problems.in_file_order(problems.errors))
-    return ctl, tuple(plugins)
+    return ctl, plugins
 
 
 def check(path: str, *, environ: Mapping[str, str] | None = None) -> list[Problem]:
@@ -77,13 +75,9 @@ def check(path: str, *, environ: Mapping[str, str] | None = None) -> list[Proble
         _config, problems = _load(path, environ)
     except ConfigError as exc:
         return list(exc.problems)
-    found = list(problems.items)
     ctl_problems = ProblemLog(path)
-    document = _read_main(path, ctl_problems)
-    if document.has_section(SUPERVISORCTL):
-        reader = OptionReader(document, ctl_problems, environment_names(_environ(environ)))
-        _ctl_section(reader, os.path.dirname(dt.normalize_path(path)))
-        _plugins(reader, "ctlplugin:", CTL_FACTORY)
+    _ctl_view(_read_main(path, ctl_problems), path, environ, ctl_problems)
+    found = list(problems.items)
     found.extend(p for p in ctl_problems.items if p not in found)
     return problems.in_file_order(found)
 
@@ -116,10 +110,7 @@ def _load(path: str, environ: Mapping[str, str] | None) -> tuple[Config | None, 
         )
     except OSError:
         raise ConfigError.single(f"could not read config file {path}") from None
-    for problem in read.problems:
-        problems.items.append(problem)
-        if not problem.is_error:
-            problems.log_lines.append(problem.message)
+    problems.extend(read.problems)
     document = read.document
     if not document.has_section(SUPERVISORD):
         problems.add(".ini file does not include supervisord section", place=("", 0))
@@ -133,14 +124,16 @@ def _load(path: str, environ: Mapping[str, str] | None) -> tuple[Config | None, 
     inet_servers = _inet_servers(reader)
     unix_servers = _unix_servers(reader, here)
     _warn_unknown(document, problems)
+    # supervisord ignores [supervisorctl]; its problems are for supervisorctl to report.
+    ctl, ctlplugins = _ctl_view(document, path, environ, ProblemLog(path))
     config = Config(
         supervisord=supervisord,
         groups=tuple(groups),
         unix_servers=tuple(unix_servers),
         inet_servers=tuple(inet_servers),
         rpcinterfaces=tuple(rpcinterfaces),
-        ctl=_ctl_quietly(document, path, environ),
-        ctlplugins=_ctlplugins_quietly(document, path, environ),
+        ctl=ctl,
+        ctlplugins=ctlplugins,
         path=path,
         infos=tuple(read.infos),
         warnings=tuple(problems.log_lines),
@@ -355,21 +348,18 @@ def _ctl_section(reader: OptionReader, here: str) -> CtlConfig:
     )
 
 
-def _ctl_quietly(
-    document: IniDocument, path: str, environ: Mapping[str, str] | None
-) -> CtlConfig | None:
-    """The [supervisorctl] section as supervisord's file shows it (supervisord ignores it)."""
-    if not document.has_section(SUPERVISORCTL):
-        return None
-    reader = OptionReader(document, ProblemLog(path), environment_names(_environ(environ)))
-    return _ctl_section(reader, os.path.dirname(dt.normalize_path(path)))
-
-
-def _ctlplugins_quietly(
-    document: IniDocument, path: str, environ: Mapping[str, str] | None
-) -> tuple[PluginConfig, ...]:
-    reader = OptionReader(document, ProblemLog(path), environment_names(_environ(environ)))
-    return tuple(_plugins(reader, "ctlplugin:", CTL_FACTORY))
+def _ctl_view(
+    document: IniDocument,
+    path: str,
+    environ: Mapping[str, str] | None,
+    problems: ProblemLog,
+) -> tuple[CtlConfig | None, tuple[PluginConfig, ...]]:
+    """``[supervisorctl]`` (None when absent) and the ``[ctlplugin:x]`` sections."""
+    reader = OptionReader(document, problems, environment_names(_environ(environ)))
+    ctl = None
+    if document.has_section(SUPERVISORCTL):
+        ctl = _ctl_section(reader, os.path.dirname(dt.normalize_path(path)))
+    return ctl, tuple(_plugins(reader, "ctlplugin:", CTL_FACTORY))
 
 
 # options and sections Supervisor would silently ignore

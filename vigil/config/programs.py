@@ -147,14 +147,14 @@ class GroupReader:
 
     # helpers
 
-    def _source(self, section: str) -> Source:
+    def source(self, section: str) -> Source:
         file, line = self.reader.place(section)
         return Source(file, line)
 
     def _group_names(self) -> dict[str, object]:
         return {"here": self.here}
 
-    def _section_name(self, section: str) -> str:
+    def section_name(self, section: str) -> str:
         raw = section.split(":", 1)[1]
         name = self.reader.converted(section, None, dt.process_or_group_name, raw, raw.strip())
         if not name:
@@ -167,7 +167,7 @@ class GroupReader:
     # the four kinds of section
 
     def _heterogeneous(self, section: str) -> GroupConfig:
-        name = self._section_name(section)
+        name = self.section_name(section)
         programs = dt.list_of_strings(
             self.reader.text(section, "programs", self._group_names()) or ""
         )
@@ -178,7 +178,7 @@ class GroupReader:
             if member is not None:
                 self.in_groups.add(member)
                 processes.extend(self._processes(member, name))
-        return GroupConfig(name, priority, tuple(processes), source=self._source(section))
+        return GroupConfig(name, priority, tuple(processes), source=self.source(section))
 
     def _group_member(self, section: str, program: str) -> str | None:
         as_program, as_fcgi = f"program:{program}", f"fcgi-program:{program}"
@@ -206,10 +206,10 @@ class GroupReader:
         return exists[0]
 
     def _homogeneous(self, section: str) -> GroupConfig:
-        name = self._section_name(section)
+        name = self.section_name(section)
         priority = self._group_value(section, "priority", dt.integer, DEFAULT_GROUP_PRIORITY)
         processes = self._processes(section, name)
-        return GroupConfig(name, priority, tuple(processes), source=self._source(section))
+        return GroupConfig(name, priority, tuple(processes), source=self.source(section))
 
     def _listener_pool(self, section: str) -> GroupConfig:
         pool = section.split(":", 1)[1]
@@ -251,7 +251,7 @@ class GroupReader:
             events=events,
             buffer_size=buffer_size,
             result_handler=result_handler,
-            source=self._source(section),
+            source=self.source(section),
         )
 
     def _events(self, section: str) -> tuple[str, ...]:
@@ -268,7 +268,7 @@ class GroupReader:
         return tuple(sorted(names))
 
     def _fcgi_program(self, section: str) -> GroupConfig:
-        name = self._section_name(section)
+        name = self.section_name(section)
         priority = self._group_value(section, "priority", dt.integer, DEFAULT_GROUP_PRIORITY)
         socket = self._fcgi_socket(section, name)
         processes = self._processes(section, name)
@@ -278,7 +278,7 @@ class GroupReader:
             tuple(processes),
             kind=GroupKind.FCGI,
             fcgi_socket=socket,
-            source=self._source(section),
+            source=self.source(section),
         )
 
     def _fcgi_socket(self, section: str, program_name: str) -> FcgiSocketConfig | None:
@@ -329,7 +329,7 @@ class ProgramReader:
         self.reader = groups.reader
         self.section = section
         self.base_environment = groups.base_environment
-        program_name = groups._section_name(section)
+        program_name = groups.section_name(section)
         # One table, as in supervisord: per-process names are added to it as processes are
         # built, so the options read per process see everything read before them.
         self.names: dict[str, object] = {
@@ -339,7 +339,7 @@ class ProgramReader:
             "group_name": group_name,
         }
         self.group_name = group_name
-        self.source = groups._source(section)
+        self.source = groups.source(section)
 
     def _value(self, option: str, conv: Callable[[str], T], fallback: T) -> T:
         return self.reader.value(self.section, option, conv, fallback, self.names)
@@ -349,6 +349,31 @@ class ProgramReader:
         return self._value(option, conv, fallback)
 
     def processes(self) -> list[ProcessConfig]:
+        settings = self._section_settings()
+        numprocs = self._value("numprocs", dt.integer, DEFAULT_NUMPROCS)
+        numprocs_start = self._value("numprocs_start", dt.integer, DEFAULT_NUMPROCS_START)
+        environment = self.reader.text(self.section, "environment", do_expand=False) or ""
+        process_name = self._process_name_template()
+        numprocs = self._checked(settings, numprocs, process_name)
+        built: dict[str, ProcessConfig] = {}
+        for process_num in range(numprocs_start, numprocs_start + numprocs):
+            process = self._process(process_num, numprocs, environment, process_name, settings)
+            if process is None:
+                continue
+            if process.name in built:
+                self.reader.problems.warn(
+                    f"[{self.section}] makes two processes named {process.name!r}; "
+                    "the last one replaces the first",
+                    section=self.section,
+                    option="process_name",
+                    entry=self.reader.document.get(self.section, "process_name"),
+                    place=self.reader.place(self.section),
+                )
+            built[process.name] = process
+        return sorted(built.values(), key=lambda p: (p.priority, p.name))
+
+    def _section_settings(self) -> dict[str, Any]:
+        """The options read once for the section, in supervisord's order."""
         section, reader = self.section, self.reader
         settings: dict[str, Any] = {
             option: self._setting(option, conv)
@@ -366,9 +391,6 @@ class ProgramReader:
         settings["killasgroup"] = self._value("killasgroup", dt.boolean, settings["stopasgroup"])
         settings["exitcodes"] = self._setting("exitcodes", dt.list_of_exitcodes)
         settings["redirect_stderr"] = self._setting("redirect_stderr", dt.boolean)
-        numprocs = self._value("numprocs", dt.integer, DEFAULT_NUMPROCS)
-        numprocs_start = self._value("numprocs_start", dt.integer, DEFAULT_NUMPROCS_START)
-        environment = reader.text(section, "environment", do_expand=False) or ""
         for channel in ("stdout", "stderr"):
             for option, conv in (
                 ("capture_maxbytes", dt.byte_size),
@@ -385,7 +407,11 @@ class ProgramReader:
             None if user is None else reader.converted(section, "user", dt.name_to_uid, user, None)
         )
         settings["umask"] = self._value("umask", dt.octal, None)
-        process_name = self._process_name_template()
+        return settings
+
+    def _checked(self, settings: dict[str, Any], numprocs: int, process_name: str) -> int:
+        """Report what the section's settings cannot be together; the numprocs to build."""
+        section, reader = self.section, self.reader
         if numprocs > 1 and "%(process_num)" not in process_name:
             reader.error(
                 section,
@@ -402,29 +428,15 @@ class ProgramReader:
                 f"numprocs = {numprocs} is more than vigil supports ({NUMPROCS_LIMIT})",
                 "numprocs",
             )
-            numprocs = 0
-        elif numprocs < 1:
+            return 0
+        if numprocs < 1:
             reader.problems.warn(
                 f"[{section}] numprocs = {numprocs}: the group has no processes",
                 section=section,
                 option="numprocs",
                 entry=reader.document.get(section, "numprocs"),
             )
-        built: dict[str, ProcessConfig] = {}
-        for process_num in range(numprocs_start, numprocs_start + numprocs):
-            process = self._process(process_num, numprocs, environment, process_name, settings)
-            if process is None:
-                continue
-            if process.name in built:
-                reader.problems.warn(
-                    f"[{section}] makes two processes named {process.name!r}; "
-                    "the last one replaces the first",
-                    section=section,
-                    option="process_name",
-                    place=reader.place(section),
-                )
-            built[process.name] = process
-        return sorted(built.values(), key=lambda p: (p.priority, p.name))
+        return numprocs
 
     def _process_name_template(self) -> str:
         raw = self.reader.text(self.section, "process_name", do_expand=False)

@@ -66,6 +66,13 @@ class ProblemLog:
         if not problem.is_error:
             self.log_lines.append(log_line or str(problem))
 
+    def extend(self, problems: list[Problem]) -> None:
+        """Problems found elsewhere, their warnings logged in their own words."""
+        for problem in problems:
+            self.items.append(problem)
+            if not problem.is_error:
+                self.log_lines.append(problem.message)
+
     def warn(self, message: str, **where: Any) -> None:
         self.add(message, severity=Severity.WARNING, **where)
 
