@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.config.test_differential import SUPERVISOR_PYTHON
+from tests.config.support import SUPERVISOR_PYTHON
 from vigil.config import datatypes as dt
 from vigil.config.model import AUTO, AutoRestart, LogLevel
 

@@ -8,16 +8,14 @@ refusals (each also in ``corpus/differ``).
 
 from __future__ import annotations
 
-import json
 import os
 import random
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.config.test_differential import ENV, HERE, SUPERVISOR_PYTHON, _ctl, _server
+from tests.config.support import ENV, ctl_dump, run_supervisor, server_dump
 from vigil.config import ConfigError, load, load_ctl
 
 # A longer hunt: VIGIL_FUZZ_SEED=7 VIGIL_FUZZ_COUNT=5000 pytest <this file>
@@ -278,19 +276,6 @@ def _credentials(rng: random.Random) -> list[str]:
     return []
 
 
-def _supervisor(cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    output = subprocess.run(
-        [str(SUPERVISOR_PYTHON), str(HERE / "supervisor_dump.py")],
-        input=json.dumps(cases),
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=300,
-    ).stdout
-    results: list[dict[str, Any]] = json.loads(output)
-    return results
-
-
 def test_random_configs_parse_as_supervisor_parses_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -307,7 +292,7 @@ def test_random_configs_parse_as_supervisor_parses_them(
         for p in paths
         for mode in ("server", "ctl")
     ]
-    results = iter(_supervisor(cases))
+    results = iter(run_supervisor(cases))
     mismatches: list[str] = []
     for path in paths:
         server, ctl = next(results), next(results)
@@ -328,12 +313,12 @@ def _compare(path: Path, expected: dict[str, Any], env: dict[str, str]) -> str |
     if "error" in expected:
         return f"vigil accepts what Supervisor refuses: {expected['error']}"
     expected["warnings"] = list(dict.fromkeys(expected["warnings"]))
-    return _differences(_server(config), expected)
+    return _differences(server_dump(config), expected)
 
 
 def _compare_ctl(path: Path, expected: dict[str, Any], env: dict[str, str]) -> str | None:
     try:
-        ours = _ctl(*load_ctl(str(path), environ=env))
+        ours = ctl_dump(*load_ctl(str(path), environ=env))
     except ConfigError as exc:
         return None if "error" in expected else f"vigil's supervisorctl refuses: {exc}"
     if "error" in expected:
