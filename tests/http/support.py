@@ -317,3 +317,24 @@ async def raw_exchange(target: Target, request: bytes) -> bytes:
 
 def status_of(raw_reply: bytes) -> int:
     return int(raw_reply.split(b" ", 2)[1])
+
+
+# Hostile documents: each must be refused before any entity is expanded or fetched.
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+]>
+<methodCall><methodName>sample.echo</methodName>
+<params><param><value>&lol4;</value></param></params></methodCall>"""
+
+EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
+<!DOCTYPE call [<!ENTITY secret SYSTEM "file:///etc/hostname">]>
+<methodCall><methodName>sample.echo</methodName>
+<params><param><value>&secret;</value></param></params></methodCall>"""
+
+PLAIN_DTD = b"""<?xml version="1.0"?>
+<!DOCTYPE methodCall SYSTEM "http://127.0.0.1:9/call.dtd">
+<methodCall><methodName>sample.echo</methodName></methodCall>"""

@@ -219,3 +219,18 @@ async def test_routes_can_be_added_only_before_start(directory: Path) -> None:
             server.add_routes(lambda app: None)
     finally:
         await server.stop()
+
+
+async def test_a_stopped_server_can_start_again_on_the_same_socket(directory: Path) -> None:
+    path = directory / "rpc.sock"
+    log = MemoryLog()
+    server = new_server(log, (unix(path),))
+    for attempt in range(2):
+        await server.start()
+        try:
+            reply = await call(Target(socket_file=str(path)), "sample.add", attempt, 1)
+            assert reply.value() == attempt + 1
+        finally:
+            await server.stop()
+        assert not path.exists()
+    assert log.at(LogLevel.WARN) == []  # the file was removed at stop, never found stale

@@ -98,7 +98,11 @@ async def locked() -> AsyncIterator[Running]:
 
 def stdlib_session(url: str) -> dict[str, Any]:
     """What a supervisorctl-like client does, several calls on one persistent proxy."""
-    proxy = xmlrpc.client.ServerProxy(url)
+    with xmlrpc.client.ServerProxy(url) as proxy:
+        return _session_on(proxy)
+
+
+def _session_on(proxy: xmlrpc.client.ServerProxy) -> dict[str, Any]:
     results: dict[str, Any] = {
         "methods": proxy.system.listMethods(),
         "add": proxy.sample.add(2, 3),
@@ -139,8 +143,11 @@ async def test_the_stdlib_server_proxy_over_tcp(running: Running) -> None:
 
 
 async def test_the_stdlib_server_proxy_sees_a_401_as_a_protocol_error(locked: Running) -> None:
-    proxy = xmlrpc.client.ServerProxy(locked.tcp_url.replace("http://", f"http://{USERNAME}:no@"))
-    with pytest.raises(xmlrpc.client.ProtocolError) as refused:
+    url = locked.tcp_url.replace("http://", f"http://{USERNAME}:no@")
+    with (
+        xmlrpc.client.ServerProxy(url) as proxy,
+        pytest.raises(xmlrpc.client.ProtocolError) as refused,
+    ):
         await asyncio.to_thread(proxy.sample.add, 1, 2)
     assert refused.value.errcode == 401
 
@@ -214,8 +221,11 @@ async def test_the_real_supervisorctl_with_wrong_credentials(locked: Running) ->
         supervisorctl(), "-s", f"unix://{locked.socket_file}", "-u", USERNAME, "-p", "no",
         "version",
     )
-    assert "Server requires authentication" in out
-    assert status != 0
+    assert status == 1
+    assert out.startswith(
+        "Server requires authentication\nerror: <class 'xmlrpc.client.ProtocolError'>, "
+        "<ProtocolError for 127.0.0.1/RPC2: 401 Unauthorized>"
+    )
 
 
 async def test_the_real_supervisorctl_without_the_supervisor_namespace() -> None:
@@ -228,4 +238,4 @@ async def test_the_real_supervisorctl_without_the_supervisor_namespace() -> None
         finally:
             await served.server.stop()
     assert out.startswith("Sorry, supervisord responded but did not recognize the supervisor")
-    assert status != 0
+    assert status == 3

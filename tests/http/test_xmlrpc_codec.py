@@ -12,7 +12,13 @@ from typing import Any
 
 import pytest
 
-from tests.http.support import params_body, run_supervisor_python
+from tests.http.support import (
+    BILLION_LAUGHS,
+    EXTERNAL_ENTITY,
+    PLAIN_DTD,
+    params_body,
+    run_supervisor_python,
+)
 from vigil.http.xmlrpc import (
     MethodCall,
     RequestError,
@@ -175,26 +181,6 @@ def test_bad_values_are_refused_saying_what_and_where(value_xml: str, reason: st
     with pytest.raises(RequestError) as caught:
         parse_method_call(param(value_xml))
     assert reason in str(caught.value)
-
-
-BILLION_LAUGHS = b"""<?xml version="1.0"?>
-<!DOCTYPE lolz [
- <!ENTITY lol "lol">
- <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
- <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
- <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
-]>
-<methodCall><methodName>sample.echo</methodName>
-<params><param><value>&lol4;</value></param></params></methodCall>"""
-
-EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
-<!DOCTYPE call [<!ENTITY secret SYSTEM "file:///etc/hostname">]>
-<methodCall><methodName>sample.echo</methodName>
-<params><param><value>&secret;</value></param></params></methodCall>"""
-
-PLAIN_DTD = b"""<?xml version="1.0"?>
-<!DOCTYPE methodCall SYSTEM "http://127.0.0.1:9/call.dtd">
-<methodCall><methodName>sample.echo</methodName></methodCall>"""
 
 
 def _nested(depth: int) -> bytes:

@@ -107,13 +107,14 @@ class HttpServer:
 
     async def stop(self) -> None:
         """Stop accepting, let requests in flight finish (up to the shutdown timeout), and
-        remove the socket files this server created."""
+        remove the socket files this server created. It can be started again afterwards."""
         running, self._running = self._running, []
         await asyncio.gather(
             *(entry.runner.cleanup() for entry in running), return_exceptions=True
         )
         for entry in running:
             entry.listener.close()
+        self._started = False
 
     async def _bind_all(self) -> list[Listener]:
         # TCP first, then unix sockets: the order Supervisor opens (and logs) them in.

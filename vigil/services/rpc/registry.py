@@ -262,13 +262,11 @@ def _describe(full_name: str, bound: Callable[..., Awaitable[Any]]) -> Published
             check = argument_check(hints[parameter.name])
         except TypeError as exc:
             raise TypeError(f"{full_name}: parameter {parameter.name}: {exc}") from exc
-        described = Parameter(
-            parameter.name, check, required=parameter.default is inspect.Parameter.empty
-        )
         if kind is inspect.Parameter.VAR_POSITIONAL:
             rest = Parameter(parameter.name, check, required=False)
         else:
-            parameters.append(described)
+            required = parameter.default is inspect.Parameter.empty
+            parameters.append(Parameter(parameter.name, check, required))
     return PublishedMethod(
         name=full_name,
         function=bound,
