@@ -165,9 +165,7 @@ def test_sighup_restarts_without_losing_or_duplicating_programs(tmp_path: Path) 
                 infos = [daemon.info(f"w:w{n}") for n in range(3)]
             except (OSError, xmlrpc.client.Fault):
                 return False  # between the two lives of the daemon
-            return all(
-                i["statename"] == "RUNNING" and i["pid"] != before[i["name"]] for i in infos
-            )
+            return all(i["statename"] == "RUNNING" and i["pid"] != before[i["name"]] for i in infos)
 
         wait_until(restarted, what="every worker running again with a new pid")
         assert not any(psutil.pid_exists(pid) for pid in before.values())
@@ -269,3 +267,47 @@ def test_logtail_streams_the_log_and_follows_it(tmp_path: Path) -> None:
         missing.sock.connect(str(daemon.sock))
         missing.request("GET", "/logtail/nosuch")
         assert missing.getresponse().status == 404
+
+
+def test_reload_config_add_and_remove_groups(tmp_path: Path) -> None:
+    body = f"""
+        [program:keep]
+        command={SLEEPER}
+        startsecs=0
+
+        [program:change]
+        command={SLEEPER}
+        startsecs=0
+
+        [program:gone]
+        command={SLEEPER}
+        startsecs=0
+    """
+    with running_daemon(tmp_path, body) as daemon:
+        rpc = daemon.rpc()
+        daemon.wait_state("gone", "RUNNING")
+        text = daemon.conf.read_text()
+        text = text.replace("[program:gone]", "[program:new]")
+        text = text.replace(
+            "[program:change]\ncommand", "[program:change]\nstartretries=7\ncommand"
+        )
+        daemon.conf.write_text(text)
+        assert rpc.supervisor.reloadConfig() == [[["new"], ["change"], ["gone"]]]
+        with pytest.raises(xmlrpc.client.Fault) as fault:
+            rpc.supervisor.removeProcessGroup("gone")
+        assert fault.value.faultString == "STILL_RUNNING: gone"
+        rpc.supervisor.stopProcess("gone")
+        assert rpc.supervisor.removeProcessGroup("gone") is True
+        assert rpc.supervisor.addProcessGroup("new") is True
+        daemon.wait_state("new", "RUNNING")  # autostart applies to added groups (issue #214)
+        with pytest.raises(xmlrpc.client.Fault) as fault:
+            rpc.supervisor.addProcessGroup("new")
+        assert fault.value.faultString == "ALREADY_ADDED: new"
+        names = [i["name"] for i in rpc.supervisor.getAllProcessInfo()]
+        assert names == ["change", "keep", "new"]
+        daemon.conf.write_text(text + "\n[program:broken]\n")
+        with pytest.raises(xmlrpc.client.Fault) as fault:
+            rpc.supervisor.reloadConfig()
+        assert (
+            fault.value.faultCode == 92 and "does not specify a command" in fault.value.faultString
+        )

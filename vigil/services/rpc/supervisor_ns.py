@@ -6,12 +6,14 @@ daemon's own methods and configuration changes, and composes the namespace.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import os
 import time
 from typing import Any, Protocol
 
 from vigil import API_VERSION, SUPERVISOR_COMPAT_VERSION
+from vigil.config.diff import diff
 from vigil.config.errors import ConfigError
 from vigil.config.model import AUTO, Config, GroupConfig
 from vigil.core import events
@@ -166,14 +168,9 @@ class SupervisorNamespace(ProcessControl):
             self.daemon.config = self.daemon.reread()
         except ConfigError as exc:
             raise RPCError(Faults.CANT_REREAD, str(exc)) from None
-        new = {group.name: group for group in self.daemon.config.groups}
-        active = {name: group.config for name, group in self.supervisor.groups.items()}
-        added = [name for name in new if name not in active]
-        changed = [
-            name for name, config in new.items() if name in active and config != active[name]
-        ]
-        removed = [name for name in active if name not in new]
-        return [[added, changed, removed]]
+        active = tuple(group.config for group in self.supervisor.groups.values())
+        found = diff(dataclasses.replace(self.daemon.config, groups=active), self.daemon.config)
+        return [[list(found.added), list(found.changed), list(found.removed)]]
 
     @published
     async def addProcessGroup(self, name: str) -> bool:
