@@ -27,7 +27,7 @@ run: install
 	cd examples && ../$(BIN)/supervisord -n -c supervisord.conf
 
 lint: dev
-	$(BIN)/ruff check vigil tests bench
+	$(BIN)/ruff check .
 	$(BIN)/mypy
 
 test: dev supervisor-ref lint
