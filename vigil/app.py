@@ -20,7 +20,7 @@ from vigil.clock import SystemClock
 from vigil.config.cli import USAGE, DaemonArgs, UsageError, parse_daemon_args
 from vigil.config.errors import ConfigError
 from vigil.config.loader import check, load
-from vigil.config.model import Config, LogLevel
+from vigil.config.model import Config, GroupKind, LogLevel
 from vigil.config.search import find_config
 from vigil.core import events
 from vigil.core.bus import EventBus
@@ -35,12 +35,14 @@ from vigil.runtime.process import ProcessContext
 from vigil.runtime.reaper import Reaper, become_subreaper
 from vigil.runtime.spawn import close_on_exec_inherited
 from vigil.runtime.supervisor import Supervisor
+from vigil.services.listeners import ListenerPools
 from vigil.services.logfiles import clean_auto_logs
 from vigil.services.mainlog import MainLogger, PendingLog
 from vigil.services.outputs import ProcessOutputs
 from vigil.services.rpc.registry import RpcRegistry
 from vigil.services.rpc.supervisor_ns import SupervisorNamespace
 from vigil.services.rpc.system_ns import SystemNamespace
+from vigil.services.ticks import Ticks
 
 PROG = "supervisord"
 SIGNAL_INTENTS = {
@@ -78,6 +80,7 @@ class Daemon:
         self.args = args
         self.first = first
         self.mainlog: MainLogger | None = None
+        self._server: HttpServer | None = None
         self._intent: asyncio.Future[SupervisorState] | None = None
 
     # DaemonControl, for the RPC namespace
@@ -98,6 +101,14 @@ class Daemon:
         if self.mainlog is not None:
             self.mainlog.clear()
 
+    def _is_listener_group(self, name: str) -> bool:
+        """Whether the group being added is an event listener pool (in the config it comes
+        from: the one read at startup, or the one reloadConfig read since)."""
+        return any(
+            group.name == name and group.kind is GroupKind.EVENTLISTENER
+            for group in self.config.groups
+        )
+
     def _decide(self, mood: SupervisorState) -> None:
         if self._intent is not None and not self._intent.done():
             self._intent.set_result(mood)
@@ -106,7 +117,7 @@ class Daemon:
         loop = asyncio.get_running_loop()
         self._intent = loop.create_future()
         settings = self.config.supervisord
-        mainlog = self._open_main_log()
+        mainlog, server = self._bound()
         bus = EventBus()
         reaper = Reaper(loop, mainlog)
         reaper.install()
@@ -116,11 +127,15 @@ class Daemon:
         outputs = ProcessOutputs(settings, mainlog, bus)
         supervisor = Supervisor(context, outputs)
         outputs.pid_of = lambda group, name: _pid_of(supervisor, group, name)
+        listeners = ListenerPools(supervisor, settings.identifier, mainlog)
+        outputs.listeners = listeners
+        outputs.is_listener = self._is_listener_group
+        ticks = Ticks(bus, context.clock, loop)
         if not settings.nocleanup:
             clean_auto_logs(settings.childlogdir, settings.identifier, mainlog)
         for group in sorted(self.config.groups, key=lambda g: g.priority):
             supervisor.add_group(group)
-        server = self._http_server(supervisor, mainlog)
+        self._add_routes(server, supervisor, mainlog)
         try:
             await server.start()
         except ServerStartError as exc:
@@ -130,6 +145,7 @@ class Daemon:
         try:
             self._become_daemon(mainlog)
             mainlog.log(LogLevel.INFO, f"supervisord started with pid {os.getpid()}")
+            ticks.start()
             bus.publish(events.supervisor_state(running=True))
             supervisor.autostart()
             mood = await self._intent
@@ -137,10 +153,12 @@ class Daemon:
         finally:
             for number in (*SIGNAL_INTENTS, signal.SIGUSR2):
                 loop.remove_signal_handler(number)
+            ticks.close()
             await server.stop()
             reaper.uninstall()
             for runner in list(supervisor.runners()):
                 runner.close()
+            listeners.close()
         if mood is SupervisorState.SHUTDOWN:
             proc.remove_pidfile(settings.pidfile)
         mainlog.close()
@@ -168,11 +186,28 @@ class Daemon:
         pending.replay(mainlog)
         return mainlog
 
-    def _http_server(self, supervisor: Supervisor, mainlog: MainLogger) -> HttpServer:
+    async def bind(self) -> None:
+        """Open the main log and bind every HTTP listener, before the daemon detaches, so
+        that a refusal (port in use, another daemon on the socket) reaches the terminal."""
+        mainlog = self._open_main_log()
+        server = HttpServer([], self.config.unix_servers, self.config.inet_servers, mainlog)
+        try:
+            await server.bind()
+        except ServerStartError as exc:
+            mainlog.close()
+            raise Fatal(str(exc)) from None
+        self._server = server
+
+    def _bound(self) -> tuple[MainLogger, HttpServer]:
+        assert self.mainlog is not None and self._server is not None, "bind() comes first"
+        return self.mainlog, self._server
+
+    def _add_routes(self, server: HttpServer, supervisor: Supervisor, mainlog: MainLogger) -> None:
         registry = RpcRegistry()
         registry.add_namespace("system", SystemNamespace(registry))
         registry.add_namespace("supervisor", SupervisorNamespace(supervisor, self))
         mainlog.log(LogLevel.INFO, "RPC interface 'supervisor' initialized")
+
         def find_log(namespec: str, channel: str) -> str | None:
             group, name = split_namespec(namespec)
             runner = supervisor.find(group, name or "")
@@ -180,12 +215,8 @@ class Daemon:
                 raise KeyError(namespec)
             return getattr(runner.sinks[0 if channel == "stdout" else 1], "path", None)
 
-        return HttpServer(
-            [rpc_routes(registry, mainlog), logtail_routes(find_log, self.main_log_path)],
-            self.config.unix_servers,
-            self.config.inet_servers,
-            mainlog,
-        )
+        server.add_routes(rpc_routes(registry, mainlog))
+        server.add_routes(logtail_routes(find_log, self.main_log_path))
 
     def _install_signals(
         self, loop: asyncio.AbstractEventLoop, supervisor: Supervisor, mainlog: MainLogger
@@ -211,8 +242,6 @@ class Daemon:
         settings = self.config.supervisord
         if not self.first:
             return
-        if not settings.nodaemon:
-            proc.daemonize(settings.directory, settings.umask)
         problem = proc.write_pidfile(settings.pidfile)
         if problem is not None:
             mainlog.log(LogLevel.CRIT, problem)
@@ -305,6 +334,10 @@ def _run(args: DaemonArgs) -> int:
     while True:
         daemon = Daemon(config, args, first=first)
         try:
+            asyncio.run(daemon.bind())
+            if first and not config.supervisord.nodaemon:
+                # asyncio does not survive a fork inside a running loop: detach between loops
+                proc.daemonize(config.supervisord.directory, config.supervisord.umask)
             mood = asyncio.run(daemon.run())
         except Fatal as exc:
             sys.stderr.write(f"Error: {exc.message}\nFor help, use {PROG} -h\n")

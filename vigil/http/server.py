@@ -57,6 +57,7 @@ class HttpServer:
         self._header_limits = header_limits or HeaderLimits()
         self._shutdown_timeout = shutdown_timeout
         self._running: list[_Running] = []
+        self._bound: list[Listener] | None = None
         self._started = False
 
     def add_routes(self, registrar: RouteRegistrar) -> None:
@@ -75,8 +76,17 @@ class HttpServer:
                 addresses.append((host, port))
         return addresses
 
+    async def bind(self) -> None:
+        """Open every listener now, to serve later (possibly from another event loop).
+
+        The daemon binds before it detaches, so "port in use" reaches the terminal of whoever
+        started it, as with Supervisor. Raises ServerStartError.
+        """
+        if self._bound is None:
+            self._bound = await self._bind_all()
+
     async def start(self) -> None:
-        """Open every listener, then serve on all of them.
+        """Open every listener (unless bind() did), then serve on all of them.
 
         All sockets are bound before any is served, so a port in use fails startup without
         having served a single request elsewhere. Raises ServerStartError.
@@ -84,7 +94,8 @@ class HttpServer:
         if self._started:
             raise RuntimeError("the HTTP server is already started")
         self._started = True
-        listeners = await self._bind_all()
+        listeners = self._bound if self._bound is not None else await self._bind_all()
+        self._bound = None
         configs: list[InetServerConfig | UnixServerConfig] = [
             *self._inet_servers,
             *self._unix_servers,

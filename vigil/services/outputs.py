@@ -1,21 +1,25 @@
 """Where each process's output goes: its two ChildLogs, wired to the event bus.
 
 The runtime sees only OutputSinks; this is where AUTO paths are chosen and where output
-becomes PROCESS_LOG and PROCESS_COMMUNICATION events.
+becomes PROCESS_LOG and PROCESS_COMMUNICATION events. An event listener's stdout is different:
+it is the protocol channel to its pool (still written to its log file, never an event).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from vigil.config.model import LogLevel, ProcessConfig, SupervisordConfig
 from vigil.core import events
 from vigil.core.bus import EventBus
 from vigil.services.childlog import ChildLog, ChildLogSettings
+from vigil.services.listeners import ListenerPools, ListenerStdout
 from vigil.services.logfiles import Channel, resolve_logfile
 from vigil.services.mainlog import MainLogger
 
 PidLookup = Callable[[str, str], int]
+Sink = ChildLog | ListenerStdout
 
 
 class ProcessOutputs:
@@ -24,11 +28,32 @@ class ProcessOutputs:
         self._mainlog = mainlog
         self._bus = bus
         self.pid_of: PidLookup = lambda group, name: 0
+        # Set by the daemon once the pools exist: where listener stdout goes, and whether a
+        # group (by name, in the configuration being applied) is an event listener pool.
+        self.listeners: ListenerPools | None = None
+        self.is_listener: Callable[[str], bool] = lambda group: False
 
-    def __call__(self, process: ProcessConfig) -> tuple[ChildLog, ChildLog]:
+    def __call__(self, process: ProcessConfig) -> tuple[Sink, Sink]:
+        if self.listeners is not None and self.is_listener(process.group):
+            return self._listener_stdout(process, self.listeners), self._log(process, "stderr")
         return self._log(process, "stdout"), self._log(process, "stderr")
 
-    def _log(self, process: ProcessConfig, channel: Channel) -> ChildLog:
+    def _listener_stdout(self, process: ProcessConfig, pools: ListenerPools) -> ListenerStdout:
+        # the log file keeps the protocol bytes; no capture, syslog or events on this channel
+        plain = dataclasses.replace(
+            process, stdout_capture_maxbytes=0, stdout_syslog=False, stdout_events_enabled=False
+        )
+        return ListenerStdout(
+            process,
+            self._log(plain, "stdout", mainlog_debug=False),
+            pools,
+            self._mainlog,
+            mainlog_debug=self._mainlog.enabled_for(LogLevel.DEBG),
+        )
+
+    def _log(
+        self, process: ProcessConfig, channel: Channel, *, mainlog_debug: bool = True
+    ) -> ChildLog:
         stdout = channel == "stdout"
         configured = process.stdout_logfile if stdout else process.stderr_logfile
         if not stdout and process.redirect_stderr:
@@ -47,7 +72,7 @@ class ProcessOutputs:
         return ChildLog(
             settings,
             self._mainlog,
-            mainlog_debug=self._mainlog.enabled_for(LogLevel.DEBG),
+            mainlog_debug=mainlog_debug and self._mainlog.enabled_for(LogLevel.DEBG),
             on_data=self._announcer(process, channel, events.process_log)
             if events_enabled
             else None,
