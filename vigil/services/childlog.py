@@ -23,6 +23,7 @@ import re
 import syslog
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from vigil.config.model import LogLevel, ProcessConfig
 from vigil.core.capture import CaptureScanner, Segment, SegmentKind
@@ -148,25 +149,19 @@ class ChildLogSettings:
     def for_channel(
         cls, process: ProcessConfig, channel: Channel, *, path: str | None, strip_ansi: bool
     ) -> ChildLogSettings:
-        if channel == "stdout":
-            return cls(
-                name=process.name,
-                channel=channel,
-                path=path,
-                maxbytes=process.stdout_logfile_maxbytes,
-                backups=process.stdout_logfile_backups,
-                syslog=process.stdout_syslog,
-                capture_maxbytes=process.stdout_capture_maxbytes,
-                strip_ansi=strip_ansi,
-            )
+        """The settings of one channel: the config names them `<channel>_<option>`."""
+
+        def option(name: str) -> Any:
+            return getattr(process, f"{channel}_{name}")
+
         return cls(
             name=process.name,
             channel=channel,
             path=path,
-            maxbytes=process.stderr_logfile_maxbytes,
-            backups=process.stderr_logfile_backups,
-            syslog=process.stderr_syslog,
-            capture_maxbytes=process.stderr_capture_maxbytes,
+            maxbytes=option("logfile_maxbytes"),
+            backups=option("logfile_backups"),
+            syslog=option("syslog"),
+            capture_maxbytes=option("capture_maxbytes"),
             strip_ansi=strip_ansi,
         )
 
