@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from vigil.config import ConfigDiff, diff, load
+from vigil.config import ConfigDiff, load
+from vigil.config.diff import diff
 from vigil.config.model import Config, Source
 
 

@@ -17,6 +17,14 @@ from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from vigil.config import datatypes as dt
+from vigil.config.ctlfile import (
+    SUPERVISORCTL,
+    ctl_view,
+    environ_of,
+    load_ctl,
+    plugin_sections,
+    read_main,
+)
 from vigil.config.errors import ConfigError, Problem, Severity
 from vigil.config.expand import environment_names
 from vigil.config.ini import IniDocument, read_with_includes
@@ -34,9 +42,7 @@ from vigil.config.reading import OptionReader, ProblemLog, default_of
 T = TypeVar("T")
 
 SUPERVISORD = "supervisord"
-SUPERVISORCTL = "supervisorctl"
 RPCINTERFACE_FACTORY = "supervisor.rpcinterface_factory"
-CTL_FACTORY = "supervisor.ctl_factory"
 # The one RPC interface factory vigil provides (its supervisor.* namespace).
 MAIN_RPCINTERFACE = "supervisor.rpcinterface:make_main_rpcinterface"
 
@@ -54,21 +60,6 @@ def load(path: str, *, environ: Mapping[str, str] | None = None) -> Config:
     return config
 
 
-def load_ctl(
-    path: str, *, environ: Mapping[str, str] | None = None
-) -> tuple[CtlConfig, tuple[PluginConfig, ...]]:
-    """Read supervisorctl's view of a file: ``[supervisorctl]`` (required) and
-    ``[ctlplugin:x]`` sections. Includes are not processed, as in supervisorctl."""
-    problems = ProblemLog(path)
-    document = _read_main(path, problems)
-    ctl, plugins = _ctl_view(document, path, environ, problems)
-    if ctl is None:
-        raise ConfigError.single(".ini file does not include supervisorctl section")
-    if problems.errors:
-        raise ConfigError(problems.in_file_order(problems.errors))
-    return ctl, plugins
-
-
 def check(path: str, *, environ: Mapping[str, str] | None = None) -> list[Problem]:
     """Every problem of a file, errors and warnings, as supervisord and supervisorctl see it."""
     try:
@@ -76,29 +67,14 @@ def check(path: str, *, environ: Mapping[str, str] | None = None) -> list[Proble
     except ConfigError as exc:
         return list(exc.problems)
     ctl_problems = ProblemLog(path)
-    _ctl_view(_read_main(path, ctl_problems), path, environ, ctl_problems)
+    ctl_view(read_main(path, ctl_problems), path, environ, ctl_problems)
     found = list(problems.items)
     found.extend(p for p in ctl_problems.items if p not in found)
     return problems.in_file_order(found)
 
 
-def _environ(environ: Mapping[str, str] | None) -> Mapping[str, str]:
-    return os.environ if environ is None else environ
-
-
-def _read_main(path: str, problems: ProblemLog) -> IniDocument:
-    document = IniDocument()
-    if not os.path.exists(path):
-        raise ConfigError.single(f"could not find config file {path}")
-    try:
-        problems.items.extend(document.read_file(path))
-    except OSError:
-        raise ConfigError.single(f"could not read config file {path}") from None
-    return document
-
-
 def _load(path: str, environ: Mapping[str, str] | None) -> tuple[Config | None, ProblemLog]:
-    environment = environment_names(_environ(environ))
+    environment = environment_names(environ_of(environ))
     here = os.path.abspath(os.path.dirname(path))
     host_node_name = platform.node()
     problems = ProblemLog(path)
@@ -125,7 +101,7 @@ def _load(path: str, environ: Mapping[str, str] | None) -> tuple[Config | None, 
     unix_servers = _unix_servers(reader, here)
     _warn_unknown(document, problems)
     # supervisord ignores [supervisorctl]; its problems are for supervisorctl to report.
-    ctl, ctlplugins = _ctl_view(document, path, environ, ProblemLog(path))
+    ctl, ctlplugins = ctl_view(document, path, environ, ProblemLog(path))
     config = Config(
         supervisord=supervisord,
         groups=tuple(groups),
@@ -220,28 +196,8 @@ def _supervisord_environment(
 # [rpcinterface:x] and [ctlplugin:x]
 
 
-def _plugins(reader: OptionReader, prefix: str, factory_key: str) -> list[PluginConfig]:
-    plugins: list[PluginConfig] = []
-    document = reader.document
-    for section in document.sections:
-        if not section.startswith(prefix):
-            continue
-        factory = reader.text(section, factory_key)
-        if factory is None:
-            if document.get(section, factory_key) is None:
-                reader.error(section, f"section [{section}] does not specify a {factory_key}")
-            continue
-        kwargs = []
-        for option in document.options(section):
-            if option != factory_key:
-                value = reader.text(section, option)
-                kwargs.append((option, "" if value is None else value))
-        plugins.append(PluginConfig(section.split(":", 1)[1], factory, tuple(kwargs)))
-    return plugins
-
-
 def _rpcinterfaces(reader: OptionReader) -> list[PluginConfig]:
-    plugins = _plugins(reader, "rpcinterface:", RPCINTERFACE_FACTORY)
+    plugins = plugin_sections(reader, "rpcinterface:", RPCINTERFACE_FACTORY)
     for plugin in plugins:
         section = f"rpcinterface:{plugin.name}"
         if plugin.factory != MAIN_RPCINTERFACE:
@@ -328,38 +284,6 @@ def _unix_servers(reader: OptionReader, here: str) -> list[UnixServerConfig]:
 
 
 # [supervisorctl]
-
-
-def _ctl_section(reader: OptionReader, here: str) -> CtlConfig:
-    names = {"here": here}
-    serverurl = reader.value(
-        SUPERVISORCTL, "serverurl", str, default_of(CtlConfig, "serverurl"), names
-    )
-    if serverurl.startswith("unix://"):
-        serverurl = "unix://" + dt.normalize_path(serverurl[7:])
-    prompt = reader.value(SUPERVISORCTL, "prompt", str, default_of(CtlConfig, "prompt"))
-    history_file = reader.value(SUPERVISORCTL, "history_file", str, None, names)
-    return CtlConfig(
-        serverurl=serverurl,
-        username=reader.value(SUPERVISORCTL, "username", str, None),
-        password=reader.value(SUPERVISORCTL, "password", str, None),
-        prompt=prompt,
-        history_file=dt.normalize_path(history_file) if history_file else None,
-    )
-
-
-def _ctl_view(
-    document: IniDocument,
-    path: str,
-    environ: Mapping[str, str] | None,
-    problems: ProblemLog,
-) -> tuple[CtlConfig | None, tuple[PluginConfig, ...]]:
-    """``[supervisorctl]`` (None when absent) and the ``[ctlplugin:x]`` sections."""
-    reader = OptionReader(document, problems, environment_names(_environ(environ)))
-    ctl = None
-    if document.has_section(SUPERVISORCTL):
-        ctl = _ctl_section(reader, os.path.dirname(dt.normalize_path(path)))
-    return ctl, tuple(_plugins(reader, "ctlplugin:", CTL_FACTORY))
 
 
 # options and sections Supervisor would silently ignore

@@ -1,0 +1,130 @@
+"""supervisorctl's command line: our parser against ``getopt`` (what Supervisor uses), our URL
+test against ``urllib.parse`` (likewise), and the settings that result."""
+
+from __future__ import annotations
+
+import getopt
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from vigil.config.model import CtlConfig
+from vigil.ctl.options import (
+    LONG_OPTIONS,
+    SHORT_OPTIONS,
+    HelpRequested,
+    UsageError,
+    parse_command_line,
+    split_options,
+    url_problem,
+)
+from vigil.ctl.settings import DEFAULT_PROMPT, DEFAULT_SERVERURL, resolve_settings
+
+WORDS = st.sampled_from(
+    [
+        "-c", "-cfile", "-i", "-is", "-s", "-h", "-?", "-u", "-p", "-r", "-z", "-:", "-",
+        "--", "--help", "--he", "--h", "--hist=x", "--history_file", "--history-file",
+        "--serverurl", "--serverurl=unix:///x", "--s", "--user=me", "--password",
+        "--interactive", "--interactive=1", "--=x", "--", "status", "x", "unix:///a", "",
+    ]
+)  # fmt: skip
+
+
+@given(st.lists(WORDS, max_size=6))
+@example(["--h"])
+@example(["-cfile", "status", "-i"])
+def test_options_split_like_getopt(argv: list[str]) -> None:
+    try:
+        expected: object = getopt.getopt(argv, SHORT_OPTIONS, list(LONG_OPTIONS))
+    except getopt.GetoptError as error:
+        expected = str(error)
+    try:
+        pairs, rest = split_options(argv)
+        ours: object = (pairs, rest)
+    except UsageError as error:
+        ours = str(error)
+    assert ours == expected
+
+
+URL_PARTS = st.sampled_from(
+    ["http", "unix", "HTTP", "x+y", "1a", ":", "/", "//", "[", "]", "::1", ";", "?", "#", "a", "é",
+     "localhost", "9001", " ", "\t", "@", ".", "-"]
+)  # fmt: skip
+
+
+def _supervisor_says(value: str) -> str | None:
+    """Supervisor's ``datatypes.url``: the scheme, and a network location or a path."""
+    try:
+        parts = urlparse(value)
+    except ValueError as error:
+        return str(error)
+    if parts.scheme and (parts.netloc or parts.path):
+        return None
+    return f"value {value!r} is not a URL"
+
+
+@given(st.lists(URL_PARTS, max_size=8).map("".join))
+@example("http://[::1")
+@example("http:;x")
+@example("unix:///tmp/s.sock")
+def test_url_check_agrees_with_urlparse(value: str) -> None:
+    assert url_problem(value) == _supervisor_says(value)
+
+
+def test_options_apply_in_order() -> None:
+    line = parse_command_line(["-s", "unix:///a", "-u", "me", "-p", "pw", "-i", "stop", "x"])
+    assert (line.serverurl, line.username, line.password) == ("unix:///a", "me", "pw")
+    assert line.interactive is True
+    assert line.args == ["stop", "x"]
+    with pytest.raises(HelpRequested):
+        parse_command_line(["-s", "unix:///a", "-h", "-s", "bad"])
+    with pytest.raises(UsageError, match="option -z not recognized"):  # getopt's errors first
+        parse_command_line(["-h", "-z"])
+    with pytest.raises(UsageError, match="invalid value for -s 'a'"):
+        parse_command_line(["-s", "a", "-s", "b"])
+    with pytest.raises(UsageError, match="conflicting command line option '--serverurl'"):
+        parse_command_line(["-s", "unix:///a", "--serverurl", "unix:///b"])
+
+
+def test_defaults_without_a_file_are_the_config_models() -> None:
+    defaults = CtlConfig()
+    assert (defaults.serverurl, defaults.prompt) == (DEFAULT_SERVERURL, DEFAULT_PROMPT)
+
+
+def test_settings_from_file_and_command_line(tmp_path: Path) -> None:
+    conf = tmp_path / "supervisord.conf"
+    conf.write_text(
+        "[supervisorctl]\nserverurl=unix://%(here)s/s.sock\nusername=fileuser\n"
+        "password=filepw\nprompt=mine\nhistory_file=~/hist\n"
+    )
+    settings, warnings = resolve_settings(parse_command_line(["-c", str(conf)]), "prog")
+    assert settings.serverurl == f"unix://{tmp_path}/s.sock"
+    assert (settings.username, settings.password, settings.prompt) == ("fileuser", "filepw", "mine")
+    assert settings.history_file == str(Path("~/hist").expanduser())
+    assert settings.interactive and warnings == []
+
+    line = parse_command_line(["-c", str(conf), "-u", "me", "-r", "h2", "-s", "http://h:1", "x"])
+    settings, _ = resolve_settings(line, "prog")
+    assert settings.serverurl == "http://h:1"
+    assert (settings.username, settings.password) == ("me", "filepw")
+    assert settings.history_file == str(Path.cwd() / "h2")
+    assert not settings.interactive
+
+
+def test_no_file_found_means_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    program = str(tmp_path / "bin" / "supervisorctl")
+    settings, _ = resolve_settings(parse_command_line(["version"]), program)
+    assert (settings.serverurl, settings.prompt) == (DEFAULT_SERVERURL, DEFAULT_PROMPT)
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc" / "supervisord.conf").write_text("[supervisorctl]\nprompt=found\n")
+    settings, _ = resolve_settings(parse_command_line(["version"]), program)
+    assert settings.prompt == "found"
+
+
+def test_empty_configuration_option_reads_no_file(tmp_path: Path) -> None:
+    settings, _ = resolve_settings(parse_command_line(["-c", "", "version"]), "prog")
+    assert settings.serverurl == DEFAULT_SERVERURL

@@ -1,0 +1,107 @@
+"""``version``, ``reload``, ``shutdown`` and ``open``: the daemon itself, and which one."""
+
+from __future__ import annotations
+
+import errno
+
+from vigil.ctl.actions.base import Action
+from vigil.ctl.actions.status import StatusAction
+from vigil.ctl.errors import Fault
+from vigil.ctl.exit_codes import InitExit
+from vigil.ctl.options import split_scheme
+from vigil.faults import Faults
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (slow)
+if TYPE_CHECKING:
+    from vigil.ctl.controller import Controller
+
+
+def confirmed(ctl: Controller, question: str) -> bool:
+    """In the shell, ask first; on the command line the action itself is the confirmation."""
+    if not ctl.settings.interactive:
+        return True
+    return ctl.read_line(question).lower().startswith("y")
+
+
+class VersionAction(Action):
+    name = "version"
+    help_lines = ("version\t\t\tShow the version of the remote supervisord process",)
+
+    def run(self, ctl: Controller, arg: str) -> bool:
+        if self.refuse_arguments(ctl, arg) or not ctl.upcheck():
+            return False
+        ctl.output(str(ctl.supervisor("getSupervisorVersion")))
+        return False
+
+
+class ReloadAction(Action):
+    name = "reload"
+    help_lines = ("reload \t\tRestart the remote supervisord.",)
+
+    def run(self, ctl: Controller, arg: str) -> bool:
+        if self.refuse_arguments(ctl, arg):
+            return False
+        if not confirmed(ctl, "Really restart the remote supervisord process y/N? "):
+            return False
+        try:
+            ctl.supervisor("restart")
+        except Fault as fault:
+            ctl.exit_status = InitExit.GENERIC
+            if fault.code != Faults.SHUTDOWN_STATE:
+                raise
+            ctl.output("ERROR: already shutting down")
+        else:
+            ctl.output("Restarted supervisord")
+        return False
+
+
+class ShutdownAction(Action):
+    name = "shutdown"
+    help_lines = ("shutdown \tShut the remote supervisord down.",)
+
+    def run(self, ctl: Controller, arg: str) -> bool:
+        if self.refuse_arguments(ctl, arg):
+            return False
+        if not confirmed(ctl, "Really shut the remote supervisord process down y/N? "):
+            return False
+        try:
+            ctl.supervisor("shutdown")
+        except Fault as fault:
+            if fault.code != Faults.SHUTDOWN_STATE:
+                ctl.exit_status = InitExit.GENERIC
+                raise
+            # Asked twice: the daemon is going away as wanted, so not a failure.
+            ctl.output("ERROR: already shutting down")
+        except OSError as error:
+            ctl.exit_status = InitExit.GENERIC
+            url = ctl.settings.serverurl
+            if error.args and error.args[0] == errno.ECONNREFUSED:
+                ctl.output(f"ERROR: {url} refused connection (already shut down?)")
+            elif error.args and error.args[0] == errno.ENOENT:
+                ctl.output(f"ERROR: {url} no such file (already shut down?)")
+            else:
+                raise
+        else:
+            ctl.output("Shut down")
+        return False
+
+
+class OpenAction(Action):
+    name = "open"
+    help_lines = (
+        "open <url>\tConnect to a remote supervisord process.",
+        "\t\t(for UNIX domain socket, use unix:///socket/path)",
+    )
+
+    def run(self, ctl: Controller, arg: str) -> bool:
+        url = arg.strip()
+        if split_scheme(url)[0] not in ("unix", "http"):
+            ctl.output("ERROR: url must be http:// or unix://")
+            ctl.exit_status = InitExit.GENERIC
+            return False
+        ctl.settings.serverurl = url
+        # Show the new server's processes; how they are doing is not this action's result.
+        exit_status = ctl.exit_status
+        StatusAction().run(ctl, "")
+        ctl.exit_status = exit_status
+        return False

@@ -1,0 +1,162 @@
+"""``tail``, ``maintail`` and ``clear``: reading and emptying process and daemon logs."""
+
+from __future__ import annotations
+
+from vigil.ctl.actions.base import COMPLETE_PROCESSES, Action
+from vigil.ctl.errors import Fault
+from vigil.ctl.exit_codes import InitExit
+from vigil.ctl.log_stream import follow, logtail_path, warn_about_encoding
+from vigil.ctl.names import make_namespec, split_namespec
+from vigil.ctl.output import clear_result
+from vigil.faults import Faults
+
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (slow)
+if TYPE_CHECKING:
+    from vigil.ctl.controller import Controller
+
+DEFAULT_TAIL_BYTES = 1600
+_READ_ERRORS: dict[int, str] = {
+    Faults.NO_FILE: "no log file",
+    Faults.FAILED: "unknown error reading log",
+}
+
+
+class TailAction(Action):
+    name = "tail"
+    completes = COMPLETE_PROCESSES
+    help_lines = (
+        "tail [-f] <name> [stdout|stderr] (default stdout)\n"
+        "Ex:\n"
+        "tail -f <name>\t\tContinuous tail of named process stdout\n"
+        "\t\t\tCtrl-C to exit.\n"
+        "tail -100 <name>\tlast 100 *bytes* of process stdout\n"
+        "tail <name> stderr\tlast 1600 *bytes* of process stderr",
+    )
+
+    def run(self, ctl: Controller, arg: str) -> bool:
+        if not ctl.upcheck():
+            return False
+        words = arg.split()
+        if not words or len(words) > 3:
+            ctl.output("Error: too few arguments" if not words else "Error: too many arguments")
+            ctl.exit_status = InitExit.GENERIC
+            self.show_help(ctl)
+            return False
+        modifier = words.pop(0) if words[0].startswith("-") else None
+        if not words:
+            return self._fail(ctl, "Error: tail requires process name")
+        # With a channel the name is the first word and the channel the last.
+        name = words[0]
+        channel = words[-1].lower() if len(words) > 1 else "stdout"
+        if channel not in ("stdout", "stderr"):
+            return self._fail(ctl, f"Error: bad channel {channel!r}")
+        size = DEFAULT_TAIL_BYTES
+        if modifier == "-f":
+            follow(ctl, logtail_path(name, channel))
+            return False
+        if modifier is not None:
+            try:
+                size = int(modifier[1:])
+            except ValueError:
+                return self._fail(ctl, f"Error: bad argument {modifier}")
+        warn_about_encoding(ctl)
+        method = "readProcessStdoutLog" if channel == "stdout" else "readProcessStderrLog"
+        try:
+            text = ctl.supervisor(method, name, -size, 0)
+        except Fault as fault:
+            ctl.exit_status = InitExit.GENERIC
+            reason = {**_READ_ERRORS, Faults.BAD_NAME: "no such process name"}.get(fault.code)
+            if reason is None:
+                raise
+            ctl.output(f"{name}: ERROR ({reason})")
+            return False
+        ctl.output(str(text))
+        return False
+
+    @staticmethod
+    def _fail(ctl: Controller, message: str) -> bool:
+        ctl.output(message)
+        ctl.exit_status = InitExit.GENERIC
+        return False
+
+
+class MaintailAction(Action):
+    name = "maintail"
+    help_lines = (
+        "maintail -f \tContinuous tail of supervisor main log file (Ctrl-C to exit)",
+        "maintail -100\tlast 100 *bytes* of supervisord main log file",
+        "maintail\tlast 1600 *bytes* of supervisor main log file",
+        "",
+    )
+
+    def run(self, ctl: Controller, arg: str) -> bool:
+        if not ctl.upcheck():
+            return False
+        words = arg.split()
+        if len(words) > 1:
+            ctl.output("Error: too many arguments")
+            ctl.exit_status = InitExit.GENERIC
+            self.show_help(ctl)
+            return False
+        size = DEFAULT_TAIL_BYTES
+        if words:
+            if words[0] == "-f":
+                follow(ctl, "/mainlogtail")
+                return False
+            try:
+                if not words[0].startswith("-"):
+                    raise ValueError(words[0])
+                size = int(words[0][1:])
+            except ValueError:
+                ctl.output(f"Error: bad argument {words[0]}")
+                ctl.exit_status = InitExit.GENERIC
+                return False
+        try:
+            text = ctl.supervisor("readLog", -size, 0)
+        except Fault as fault:
+            ctl.exit_status = InitExit.GENERIC
+            reason = _READ_ERRORS.get(fault.code)
+            if reason is None:
+                raise
+            ctl.output(f"supervisord: ERROR ({reason})")
+            return False
+        ctl.output(str(text))
+        return False
+
+
+class ClearAction(Action):
+    name = "clear"
+    completes = COMPLETE_PROCESSES
+    help_lines = (
+        "clear <name>\t\tClear a process' log files.",
+        "clear <name> <name>\tClear multiple process' log files",
+        "clear all\t\tClear all process' log files",
+    )
+
+    def run(self, ctl: Controller, arg: str) -> bool:
+        if not ctl.upcheck():
+            return False
+        names = arg.split()
+        if not names:
+            ctl.output("Error: clear requires a process name")
+            ctl.exit_status = InitExit.GENERIC
+            self.show_help(ctl)
+            return False
+        if "all" in names:
+            results = ctl.supervisor("clearAllProcessLogs")
+            assert isinstance(results, list)
+            for result in results:
+                code = int(result["status"])
+                ctl.output(clear_result(str(result["group"]), str(result["name"]), code))
+                ctl.record_fault(code)
+            return False
+        for name in names:
+            group, process = split_namespec(name)
+            try:
+                ctl.supervisor("clearProcessLogs", name)
+            except Fault as fault:
+                ctl.output(clear_result(group, process, fault.code))
+                ctl.record_fault(fault.code)
+            else:
+                ctl.output(f"{make_namespec(group, str(process))}: cleared")
+        return False
