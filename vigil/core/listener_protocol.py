@@ -60,14 +60,14 @@ def payload_bytes(event: Event) -> bytes:
 def envelope(server: str, serial: int, pool: str, pool_serial: int, event: Event) -> bytes:
     """The header line and payload a listener receives for one event.
 
-    ``len`` counts the bytes of the UTF-8 payload, as the protocol documents: a listener reads
-    exactly that many bytes. (Supervisor 4.3.0 counts characters, which differs only when the
-    payload holds non-ASCII text and then leaves a byte-reading listener out of step.)
+    ``len`` counts the characters of the payload, not its bytes, as Supervisor 4.3.0 does
+    (its issue #1243): listeners built on supervisor.childutils, superlance among them, read
+    that many characters from a text stdin, and would fall out of step otherwise.
     """
     body = payload_bytes(event)
     header = (
         f"ver:{PROTOCOL_VERSION} server:{server} serial:{serial} pool:{pool} "
-        f"poolserial:{pool_serial} eventname:{event.name} len:{len(body)}\n"
+        f"poolserial:{pool_serial} eventname:{event.name} len:{len(event.payload)}\n"
     )
     return header.encode("utf-8", "surrogateescape") + body
 
