@@ -40,9 +40,7 @@ class EventBus:
         # the event is delivered (a listener pool created for PROCESS_GROUP_ADDED) does not get
         # it or not depending on which of its types was walked first.
         receivers = [
-            callback
-            for name in lineage(event.name)
-            for callback in self._subscribers.get(name, ())
+            callback for name in lineage(event.name) for callback in self._subscribers.get(name, ())
         ]
         for callback in receivers:
             callback(event)
