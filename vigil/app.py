@@ -14,6 +14,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vigil import SUPERVISOR_COMPAT_VERSION
 from vigil.clock import SystemClock
@@ -26,10 +27,7 @@ from vigil.core import events
 from vigil.core.bus import EventBus
 from vigil.core.naming import split_namespec
 from vigil.core.states import SupervisorState
-from vigil.http.listeners import ServerStartError
-from vigil.http.logtail import logtail_routes
-from vigil.http.rpc_handler import rpc_routes
-from vigil.http.server import HttpServer
+from vigil.http.listeners import Listener, ServerStartError, bind_all
 from vigil.runtime import daemon as proc
 from vigil.runtime.process import ProcessContext
 from vigil.runtime.reaper import Reaper, become_subreaper
@@ -43,6 +41,9 @@ from vigil.services.rpc.registry import RpcRegistry
 from vigil.services.rpc.supervisor_ns import SupervisorNamespace
 from vigil.services.rpc.system_ns import SystemNamespace
 from vigil.services.ticks import Ticks
+
+if TYPE_CHECKING:
+    from vigil.http.server import HttpServer
 
 PROG = "supervisord"
 SIGNAL_INTENTS = {
@@ -80,7 +81,7 @@ class Daemon:
         self.args = args
         self.first = first
         self.mainlog: MainLogger | None = None
-        self._server: HttpServer | None = None
+        self._listeners: list[Listener] | None = None
         self._intent: asyncio.Future[SupervisorState] | None = None
 
     # DaemonControl, for the RPC namespace
@@ -117,7 +118,7 @@ class Daemon:
         loop = asyncio.get_running_loop()
         self._intent = loop.create_future()
         settings = self.config.supervisord
-        mainlog, server = self._bound()
+        mainlog, bound = self._bound()
         bus = EventBus()
         reaper = Reaper(loop, mainlog)
         reaper.install()
@@ -135,26 +136,31 @@ class Daemon:
             clean_auto_logs(settings.childlogdir, settings.identifier, mainlog)
         for group in sorted(self.config.groups, key=lambda g: g.priority):
             supervisor.add_group(group)
-        self._add_routes(server, supervisor, mainlog)
-        try:
-            await server.start()
-        except ServerStartError as exc:
-            reaper.uninstall()
-            raise Fatal(str(exc)) from None
         self._install_signals(loop, supervisor, mainlog)
+        server = None
+        mood = SupervisorState.SHUTDOWN
         try:
-            self._become_daemon(mainlog)
+            self._write_pidfile(mainlog)
             mainlog.log(LogLevel.INFO, f"supervisord started with pid {os.getpid()}")
             ticks.start()
             bus.publish(events.supervisor_state(running=True))
             supervisor.autostart()
+            # The sockets are bound and queue connections already; the HTTP application
+            # (aiohttp's import is most of the daemon's start-up time) loads after the spawns.
+            server = self._http_server(supervisor, mainlog, bound)
+            await server.start()
             mood = await self._intent
-            await supervisor.stop_everything(mood)
         finally:
+            # whatever ended this life, no child is left behind
+            await supervisor.stop_everything(mood)
             for number in (*SIGNAL_INTENTS, signal.SIGUSR2):
                 loop.remove_signal_handler(number)
             ticks.close()
-            await server.stop()
+            if server is not None:
+                await server.stop()
+            else:
+                for listener in bound:
+                    listener.close()
             reaper.uninstall()
             for runner in list(supervisor.runners()):
                 runner.close()
@@ -190,19 +196,25 @@ class Daemon:
         """Open the main log and bind every HTTP listener, before the daemon detaches, so
         that a refusal (port in use, another daemon on the socket) reaches the terminal."""
         mainlog = self._open_main_log()
-        server = HttpServer([], self.config.unix_servers, self.config.inet_servers, mainlog)
         try:
-            await server.bind()
+            self._listeners = await bind_all(
+                self.config.unix_servers, self.config.inet_servers, mainlog
+            )
         except ServerStartError as exc:
             mainlog.close()
             raise Fatal(str(exc)) from None
-        self._server = server
 
-    def _bound(self) -> tuple[MainLogger, HttpServer]:
-        assert self.mainlog is not None and self._server is not None, "bind() comes first"
-        return self.mainlog, self._server
+    def _bound(self) -> tuple[MainLogger, list[Listener]]:
+        assert self.mainlog is not None and self._listeners is not None, "bind() comes first"
+        return self.mainlog, self._listeners
 
-    def _add_routes(self, server: HttpServer, supervisor: Supervisor, mainlog: MainLogger) -> None:
+    def _http_server(
+        self, supervisor: Supervisor, mainlog: MainLogger, bound: list[Listener]
+    ) -> HttpServer:
+        from vigil.http.logtail import logtail_routes
+        from vigil.http.rpc_handler import rpc_routes
+        from vigil.http.server import HttpServer
+
         registry = RpcRegistry()
         registry.add_namespace("system", SystemNamespace(registry))
         registry.add_namespace("supervisor", SupervisorNamespace(supervisor, self))
@@ -215,8 +227,10 @@ class Daemon:
                 raise KeyError(namespec)
             return getattr(runner.sinks[0 if channel == "stdout" else 1], "path", None)
 
-        server.add_routes(rpc_routes(registry, mainlog))
-        server.add_routes(logtail_routes(find_log, self.main_log_path))
+        routes = [rpc_routes(registry, mainlog), logtail_routes(find_log, self.main_log_path)]
+        return HttpServer(
+            routes, self.config.unix_servers, self.config.inet_servers, mainlog, bound=bound
+        )
 
     def _install_signals(
         self, loop: asyncio.AbstractEventLoop, supervisor: Supervisor, mainlog: MainLogger
@@ -238,7 +252,7 @@ class Daemon:
             loop.add_signal_handler(number, on_intent, number)
         loop.add_signal_handler(signal.SIGUSR2, on_reopen)
 
-    def _become_daemon(self, mainlog: MainLogger) -> None:
+    def _write_pidfile(self, mainlog: MainLogger) -> None:
         settings = self.config.supervisord
         if not self.first:
             return

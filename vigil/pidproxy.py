@@ -43,7 +43,9 @@ class PidProxy:
         for number in RELAYED:
             signal.signal(number, self.relay)
         try:
-            self.pid = os.spawnv(os.P_NOWAIT, self.abscmd, self.cmdargs)
+            # posix_spawn resets the relayed signals before exec: a fork would leave our
+            # handlers in the child until exec, and a signal in between would be swallowed
+            self.pid = os.posix_spawn(self.abscmd, self.cmdargs, os.environ, setsigdef=RELAYED)
         except OSError as exc:
             print(f"pidproxy: cannot run {self.abscmd}: {exc.strerror}", file=sys.stderr)
             return 127

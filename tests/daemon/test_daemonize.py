@@ -15,6 +15,15 @@ import pytest
 from tests.support import PY, unix_proxy, wait_until
 
 
+def gone(pid: int) -> bool:
+    """Exited: a detached daemon may be re-parented to this test process (when an earlier
+    test made it a subreaper) and then waits here as a zombie."""
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
 def write_config(tmp_path: Path, extra: str = "") -> Path:
     conf = tmp_path / "supervisord.conf"
     conf.write_text(
@@ -61,7 +70,7 @@ def test_daemonizes_writes_pidfile_and_removes_it_at_exit(tmp_path: Path) -> Non
         assert second.returncode == 2 and "Traceback" not in second.stderr
     finally:
         os.kill(pid, signal.SIGTERM)
-    wait_until(lambda: not psutil.pid_exists(pid), what="daemon exit")
+    wait_until(lambda: gone(pid), what="daemon exit")
     assert not pidfile.exists()
     assert not (tmp_path / "s.sock").exists()
 

@@ -172,7 +172,7 @@ def _chown(path: str, owner: tuple[int, int] | None) -> None:
     except PermissionError:
         current_user = pwd.getpwuid(os.geteuid()).pw_name
         raise ServerStartError(
-            f"Not permitted to chown {path} to uid/gid {owner!r}; adjust \"sockchown\" value "
+            f'Not permitted to chown {path} to uid/gid {owner!r}; adjust "sockchown" value '
             "in config file or on command line to values that the current user "
             f"({current_user}) can successfully chown"
         ) from None
@@ -201,3 +201,23 @@ def _remove_stale(path: str) -> None:
         raise ServerStartError(
             f"Cannot open an HTTP server: cannot remove stale socket {path}: {exc.strerror}"
         ) from None
+
+
+async def bind_all(
+    unix_servers: tuple[UnixServerConfig, ...],
+    inet_servers: tuple[InetServerConfig, ...],
+    main_log: MainLog,
+) -> list[Listener]:
+    """Bind every configured server, TCP first then unix sockets (Supervisor's order), or
+    none: on the first failure the others are closed and ServerStartError is raised."""
+    listeners: list[Listener] = []
+    try:
+        for inet in inet_servers:
+            listeners.append(bind_inet(inet))
+        for unix in unix_servers:
+            listeners.append(await bind_unix(unix, main_log))
+    except BaseException:
+        for listener in listeners:
+            listener.close()
+        raise
+    return listeners

@@ -17,7 +17,7 @@ from aiohttp import web
 from vigil.config.model import InetServerConfig, LogLevel, UnixServerConfig
 from vigil.core.ports import MainLog
 from vigil.http.auth import BasicCredentials, basic_auth_middleware, credentials_of
-from vigil.http.listeners import Listener, ServerStartError, bind_inet, bind_unix
+from vigil.http.listeners import Listener, ServerStartError, bind_all
 
 __all__ = ["HeaderLimits", "HttpServer", "RouteRegistrar", "ServerStartError"]
 
@@ -49,6 +49,7 @@ class HttpServer:
         *,
         header_limits: HeaderLimits | None = None,
         shutdown_timeout: float = 2.0,
+        bound: list[Listener] | None = None,
     ) -> None:
         self._registrars = list(registrars)
         self._unix_servers = unix_servers
@@ -57,7 +58,7 @@ class HttpServer:
         self._header_limits = header_limits or HeaderLimits()
         self._shutdown_timeout = shutdown_timeout
         self._running: list[_Running] = []
-        self._bound: list[Listener] | None = None
+        self._bound = bound  # listeners bound earlier (see listeners.bind_all), in its order
         self._started = False
 
     def add_routes(self, registrar: RouteRegistrar) -> None:
@@ -76,17 +77,8 @@ class HttpServer:
                 addresses.append((host, port))
         return addresses
 
-    async def bind(self) -> None:
-        """Open every listener now, to serve later (possibly from another event loop).
-
-        The daemon binds before it detaches, so "port in use" reaches the terminal of whoever
-        started it, as with Supervisor. Raises ServerStartError.
-        """
-        if self._bound is None:
-            self._bound = await self._bind_all()
-
     async def start(self) -> None:
-        """Open every listener (unless bind() did), then serve on all of them.
+        """Open every listener (unless they came bound), then serve on all of them.
 
         All sockets are bound before any is served, so a port in use fails startup without
         having served a single request elsewhere. Raises ServerStartError.
@@ -94,7 +86,11 @@ class HttpServer:
         if self._started:
             raise RuntimeError("the HTTP server is already started")
         self._started = True
-        listeners = self._bound if self._bound is not None else await self._bind_all()
+        listeners = (
+            self._bound
+            if self._bound is not None
+            else await bind_all(self._unix_servers, self._inet_servers, self._main_log)
+        )
         self._bound = None
         configs: list[InetServerConfig | UnixServerConfig] = [
             *self._inet_servers,
@@ -120,26 +116,10 @@ class HttpServer:
         """Stop accepting, let requests in flight finish (up to the shutdown timeout), and
         remove the socket files this server created. It can be started again afterwards."""
         running, self._running = self._running, []
-        await asyncio.gather(
-            *(entry.runner.cleanup() for entry in running), return_exceptions=True
-        )
+        await asyncio.gather(*(entry.runner.cleanup() for entry in running), return_exceptions=True)
         for entry in running:
             entry.listener.close()
         self._started = False
-
-    async def _bind_all(self) -> list[Listener]:
-        # TCP first, then unix sockets: the order Supervisor opens (and logs) them in.
-        listeners: list[Listener] = []
-        try:
-            for inet in self._inet_servers:
-                listeners.append(bind_inet(inet))
-            for unix in self._unix_servers:
-                listeners.append(await bind_unix(unix, self._main_log))
-        except BaseException:
-            for listener in listeners:
-                listener.close()
-            raise
-        return listeners
 
     async def _serve(
         self, listener: Listener, credentials: BasicCredentials | None

@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import os
 import pwd
 import signal
 from dataclasses import dataclass
 
-PIPE_SIZE = 1 << 20  # larger pipes mean fewer wake-ups for chatty children
-F_SETPIPE_SZ = 1031
 CATCHABLE = frozenset(signal.valid_signals()) - {signal.SIGKILL, signal.SIGSTOP}
 
 
@@ -91,9 +88,6 @@ def _pipe(
     ours.append(mine)
     theirs.append(child)
     os.set_blocking(mine, False)
-    # Above /proc/sys/fs/pipe-max-size for this user the default size works too.
-    with contextlib.suppress(OSError):
-        fcntl.fcntl(mine, F_SETPIPE_SZ, PIPE_SIZE)
     return read_end, write_end
 
 
