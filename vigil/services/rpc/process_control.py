@@ -22,6 +22,9 @@ from vigil.runtime.supervisor import Supervisor
 from vigil.services.rpc.registry import published
 
 Result = dict[str, Any]
+# Supervisor only tests `wait` for truth, so clients that send <int>0</int> (or anything else)
+# for it are served as it serves them.
+Wait = Any
 Waiter = Callable[[], Awaitable[None]]
 
 
@@ -63,7 +66,7 @@ class ProcessLookup:
 
 class ProcessControl(ProcessLookup):
     @published
-    async def startProcess(self, name: str, wait: bool = True) -> Any:
+    async def startProcess(self, name: str, wait: Wait = True) -> Any:
         """Start a process.
 
         @param string name Process name (or ``group:name``, or ``group:*``)
@@ -106,7 +109,7 @@ class ProcessControl(ProcessLookup):
         return started
 
     @published
-    async def startProcessGroup(self, name: str, wait: bool = True) -> list[Result]:
+    async def startProcessGroup(self, name: str, wait: Wait = True) -> list[Result]:
         """Start all processes in the group named 'name'.
 
         @param string name The group name
@@ -120,7 +123,7 @@ class ProcessControl(ProcessLookup):
         )
 
     @published
-    async def startAllProcesses(self, wait: bool = True) -> list[Result]:
+    async def startAllProcesses(self, wait: Wait = True) -> list[Result]:
         """Start all processes listed in the configuration file.
 
         @param boolean wait Wait for each process to be fully started
@@ -134,7 +137,7 @@ class ProcessControl(ProcessLookup):
         )
 
     @published
-    async def stopProcess(self, name: str, wait: bool = True) -> Any:
+    async def stopProcess(self, name: str, wait: Wait = True) -> Any:
         """Stop a process named by name.
 
         @param string name The name of the process to stop (or 'group:name')
@@ -165,7 +168,7 @@ class ProcessControl(ProcessLookup):
         return stopped
 
     @published
-    async def stopProcessGroup(self, name: str, wait: bool = True) -> list[Result]:
+    async def stopProcessGroup(self, name: str, wait: Wait = True) -> list[Result]:
         """Stop all processes in the process group named 'name'.
 
         @param string name The group name
@@ -179,7 +182,7 @@ class ProcessControl(ProcessLookup):
         )
 
     @published
-    async def stopAllProcesses(self, wait: bool = True) -> list[Result]:
+    async def stopAllProcesses(self, wait: Wait = True) -> list[Result]:
         """Stop all processes in the process list (in start order, as Supervisor 4.3 does).
 
         @param boolean wait Wait for each process to be fully stopped
@@ -255,7 +258,7 @@ class ProcessControl(ProcessLookup):
         return results
 
     @published
-    async def sendProcessStdin(self, name: str, chars: str | bytes) -> bool:
+    async def sendProcessStdin(self, name: str, chars: Any) -> bool:
         """Send a string of chars to the stdin of the process name (UTF-8 encoded).
 
         @param string name The process name to send to (or 'group:name')
@@ -263,7 +266,10 @@ class ProcessControl(ProcessLookup):
         @return boolean result Always return True unless error
         """
         self._check_running()
-        data = chars.encode("utf-8") if isinstance(chars, str) else bytes(chars)
+        if not isinstance(chars, str | bytes):
+            # checked before the name, and the fault shows the value, as in 4.3.0
+            raise RPCError(Faults.INCORRECT_PARAMETERS, str(chars))
+        data = chars.encode("utf-8") if isinstance(chars, str) else chars
         _, runner = self._lookup(name)
         if runner is None:
             raise RPCError(Faults.BAD_NAME, name)

@@ -28,6 +28,17 @@ from vigil.services.rpc.registry import published
 
 INT32_MAX = 2**31 - 1
 
+# Offsets and lengths arrive as <int>, as <double> or as strings from clients that write XML by
+# hand (a <value> without a type is a string); Supervisor converts each with int().
+Integer = int | float | str
+
+
+def as_int(value: Integer, what: str) -> int:
+    try:
+        return int(value)
+    except (ValueError, OverflowError):
+        raise RPCError(Faults.INCORRECT_PARAMETERS, f"{what} must be an integer") from None
+
 
 class DaemonControl(Protocol):
     """What the daemon (the composition root) lets RPC callers ask of it."""
@@ -145,14 +156,16 @@ class SupervisorNamespace(ProcessControl):
         return True
 
     @published
-    async def sendRemoteCommEvent(self, type: str, data: str) -> bool:
+    async def sendRemoteCommEvent(self, type: Any, data: Any) -> bool:
         """Send a REMOTE_COMMUNICATION event to the event listeners that subscribe to it.
 
         @param string type String for the "type" key in the event header
         @param string data Data for the event body
         @return boolean Always return True unless error
         """
-        self.supervisor.context.bus.publish(events.remote_communication(type, data))
+        # 4.3.0 formats whatever it is given into the payload, so a number is sent as its digits
+        event = events.remote_communication(str(type), str(data))
+        self.supervisor.context.bus.publish(event)
         return True
 
     # -- configuration ------------------------------------------------------------------
@@ -216,9 +229,13 @@ class SupervisorNamespace(ProcessControl):
         infos = []
         for group in self.daemon.config.groups:
             active = self.supervisor.groups.get(group.name)
+            # AUTO logs show their file only when the running group was made from this very
+            # configuration: after reloadConfig they read 'auto' again, as in 4.3.0, where the
+            # names are filled in on the config objects a group is created from.
+            source = active if active is not None and active.config is group else None
             for process in group.processes:
-                runner = None if active is None else active.runners.get(process.name)
-                infos.append(_config_info(group, process, runner))
+                runner = None if source is None else source.runners.get(process.name)
+                infos.append(_config_info(group, process, active is not None, runner))
         infos.sort(key=lambda info: str(info["name"]))
         return infos
 
@@ -275,7 +292,7 @@ class SupervisorNamespace(ProcessControl):
     # -- logs -----------------------------------------------------------------------------
 
     @published
-    async def readLog(self, offset: int, length: int) -> str:
+    async def readLog(self, offset: Integer, length: Integer) -> str:
         """Read length bytes from the main log starting at offset.
 
         @param int offset offset to start reading from.
@@ -285,8 +302,8 @@ class SupervisorNamespace(ProcessControl):
         self._check_running()
         path = self.daemon.main_log_path()
         if path is None or not os.path.exists(path):
-            raise RPCError(Faults.NO_FILE, str(path))
-        return read_file(path, offset, length)
+            raise RPCError(Faults.NO_FILE, path)
+        return read_file(path, as_int(offset, "offset"), as_int(length, "length"))
 
     readMainLog = readLog
 
@@ -312,20 +329,20 @@ class SupervisorNamespace(ProcessControl):
             raise RPCError(Faults.BAD_NAME, name)
         return logfile_of(runner, channel)
 
-    def _read(self, name: str, offset: int, length: int, channel: int) -> str:
+    def _read(self, name: str, offset: Integer, length: Integer, channel: int) -> str:
         path = self._process_log(name, channel)
         if path is None or not os.path.exists(path):
-            raise RPCError(Faults.NO_FILE, str(path))
-        return read_file(path, offset, length)
+            raise RPCError(Faults.NO_FILE, path)  # no log at all: plain "NO_FILE", as 4.3.0
+        return read_file(path, as_int(offset, "offset"), as_int(length, "length"))
 
-    def _tail(self, name: str, offset: int, length: int, channel: int) -> list[Any]:
+    def _tail(self, name: str, offset: Integer, length: Integer, channel: int) -> list[Any]:
         path = self._process_log(name, channel)
         if path is None or not os.path.exists(path):
             return ["", 0, False]
-        return list(tail_file(path, offset, length))
+        return list(tail_file(path, as_int(offset, "offset"), as_int(length, "length")))
 
     @published
-    async def readProcessStdoutLog(self, name: str, offset: int, length: int) -> str:
+    async def readProcessStdoutLog(self, name: str, offset: Integer, length: Integer) -> str:
         """Read length bytes from name's stdout log starting at offset.
 
         @param string name the name of the process (or 'group:name')
@@ -339,7 +356,7 @@ class SupervisorNamespace(ProcessControl):
     readProcessLog = readProcessStdoutLog
 
     @published
-    async def readProcessStderrLog(self, name: str, offset: int, length: int) -> str:
+    async def readProcessStderrLog(self, name: str, offset: Integer, length: Integer) -> str:
         """Read length bytes from name's stderr log starting at offset.
 
         @param string name the name of the process (or 'group:name')
@@ -351,7 +368,9 @@ class SupervisorNamespace(ProcessControl):
         return self._read(name, offset, length, 1)
 
     @published
-    async def tailProcessStdoutLog(self, name: str, offset: int, length: int) -> list[Any]:
+    async def tailProcessStdoutLog(
+        self, name: str, offset: Integer, length: Integer
+    ) -> list[Any]:
         """Tail name's stdout log: at most length bytes from offset, jumping to the end
         (overflow true) when more than that is available.
 
@@ -366,7 +385,9 @@ class SupervisorNamespace(ProcessControl):
     tailProcessLog = tailProcessStdoutLog
 
     @published
-    async def tailProcessStderrLog(self, name: str, offset: int, length: int) -> list[Any]:
+    async def tailProcessStderrLog(
+        self, name: str, offset: Integer, length: Integer
+    ) -> list[Any]:
         """Tail name's stderr log, as tailProcessStdoutLog does for stdout.
 
         @param string name the name of the process (or 'group:name')
@@ -420,7 +441,9 @@ class SupervisorNamespace(ProcessControl):
         return results
 
 
-def _config_info(group: GroupConfig, process: Any, runner: ProcessRunner | None) -> dict[str, Any]:
+def _config_info(
+    group: GroupConfig, process: Any, inuse: bool, runner: ProcessRunner | None
+) -> dict[str, Any]:
     def shown(value: object) -> object:
         if value is None:
             return "none"
@@ -441,7 +464,7 @@ def _config_info(group: GroupConfig, process: Any, runner: ProcessRunner | None)
         "exitcodes": list(process.exitcodes),
         "group": group.name,
         "group_prio": group.priority,
-        "inuse": runner is not None,
+        "inuse": inuse,
         "killasgroup": process.killasgroup,
         "name": process.name,
         "process_prio": process.priority,
@@ -462,5 +485,6 @@ def _config_info(group: GroupConfig, process: Any, runner: ProcessRunner | None)
         "stderr_logfile_backups": process.stderr_logfile_backups,
         "stderr_logfile_maxbytes": process.stderr_logfile_maxbytes,
         "stderr_syslog": process.stderr_syslog,
-        "serverurl": shown(process.serverurl),
+        # serverurl=AUTO means "the daemon's own", which 4.3.0 stores (and shows) as none
+        "serverurl": "none" if process.serverurl is AUTO else shown(process.serverurl),
     }
