@@ -49,7 +49,7 @@ def unix_proxy(path: str | Path) -> Any:
     return xmlrpc.client.ServerProxy("http://localhost/RPC2", transport=UnixTransport(str(path)))
 
 
-def wait_until(condition: Callable[[], object], timeout: float = 20.0, what: str = "") -> Any:
+def wait_until(condition: Callable[[], object], timeout: float = 45.0, what: str = "") -> Any:
     """Poll a condition the test cannot be told about; fail with a message at the deadline."""
     deadline = time.monotonic() + timeout
     while True:
@@ -96,13 +96,14 @@ class Daemon:
         return [reference_bin("supervisord"), "-c", str(self.conf)]
 
     def start(self) -> Daemon:
-        self.proc = subprocess.Popen(
-            self.command(),
-            cwd=self.tmp,
-            stdin=subprocess.DEVNULL,
-            stdout=open(self.tmp / "daemon.out", "wb"),  # noqa: SIM115
-            stderr=subprocess.STDOUT,
-        )
+        with open(self.tmp / "daemon.out", "wb") as output:
+            self.proc = subprocess.Popen(
+                self.command(),
+                cwd=self.tmp,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
         wait_until(self._answers, what=f"{self.kind} daemon to answer on {self.sock}")
         return self
 
@@ -124,7 +125,7 @@ class Daemon:
         result: dict[str, Any] = self.rpc().supervisor.getProcessInfo(name)
         return result
 
-    def wait_state(self, name: str, *states: str, timeout: float = 20.0) -> dict[str, Any]:
+    def wait_state(self, name: str, *states: str, timeout: float = 45.0) -> dict[str, Any]:
         return wait_until(
             lambda: (info := self.info(name))["statename"] in states and info,
             timeout,

@@ -76,6 +76,17 @@ def describe(state: ProcessState, info: dict[str, Any]) -> str:
     return ""
 
 
+def log_trouble(runner: ProcessRunner) -> str:
+    """What keeps a process's output from its log (a full disk, a removed directory), so the
+    status a user looks at says it, not only the main log. Empty when all is well."""
+    errors = [
+        f"{channel} log: {error}"
+        for channel, sink in zip(("stdout", "stderr"), runner.sinks, strict=True)
+        if (error := getattr(sink, "error", None))
+    ]
+    return "".join(f" ({error})" for error in errors)
+
+
 def logfile_of(runner: ProcessRunner, channel: int) -> str | None:
     return getattr(runner.sinks[channel], "path", None)
 
@@ -272,7 +283,7 @@ class SupervisorNamespace(ProcessControl):
             "stderr_logfile": logfile_of(runner, 1) or "",
             "pid": machine.pid,
         }
-        info["description"] = describe(machine.state, info)
+        info["description"] = describe(machine.state, info) + log_trouble(runner)
         return info
 
     @published
