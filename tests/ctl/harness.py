@@ -35,7 +35,7 @@ PY = sys.executable
 DEADLINE = 30.0  # seconds; only a bound on waiting for something that should happen
 
 # Which daemons the scenarios run against.
-DAEMON_KINDS = ("supervisor",)
+DAEMON_KINDS = ("supervisor", "vigil")
 USERNAME = "user"
 PASSWORD = "secret"
 

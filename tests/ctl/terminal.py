@@ -69,12 +69,32 @@ class Terminal:
         self.seen += data.decode("utf-8", "replace")
         return bool(data)
 
+    def interrupt_at_prompt(self, tries: int = 20) -> int:
+        """Press Ctrl-C until the program ends; its exit status.
+
+        CPython's readline checks for signals only when its select() is interrupted, so a
+        SIGINT that lands between printing the prompt and entering select() stays pending
+        until the next one (Supervisor's supervisorctl has the same race). A program that
+        ignores Ctrl-C still fails here, after `tries` presses.
+        """
+        for _ in range(tries):
+            os.write(self.master, b"\x03")
+            deadline = time.monotonic() + 1.0
+            while self.proc.poll() is None and time.monotonic() < deadline:
+                self._read(0.05)
+            if self.proc.poll() is not None:
+                return self.wait()
+        raise AssertionError(f"Ctrl-C never ended it; the terminal showed:\n{self.seen!r}")
+
     def wait(self) -> int:
         """The exit status, once the program ends (its remaining output is read meanwhile)."""
         deadline = time.monotonic() + DEADLINE
         while self.proc.poll() is None and time.monotonic() < deadline:
             self._read(0.05)
-        return self.proc.wait(max(0.0, deadline - time.monotonic()))
+        try:
+            return self.proc.wait(max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"still running; the terminal showed:\n{self.seen!r}") from None
 
     def close(self) -> None:
         if self.proc.poll() is None:

@@ -157,8 +157,7 @@ def test_password_prompt_on_401(
     terminal.send("version\r")
     terminal.expect("4.3.0")
     terminal.expect("supervisor> ")
-    terminal.send("\x03")  # Ctrl-C at the prompt ends the shell, status 0
-    assert terminal.wait() == 0
+    assert terminal.interrupt_at_prompt() == 0  # Ctrl-C at the prompt ends the shell, status 0
 
 
 def test_status_state_is_coloured_on_a_terminal(
