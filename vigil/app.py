@@ -214,6 +214,7 @@ class Daemon:
         from vigil.http.logtail import logtail_routes
         from vigil.http.rpc_handler import rpc_routes
         from vigil.http.server import HttpServer
+        from vigil.http.web import web_routes
 
         registry = RpcRegistry()
         registry.add_namespace("system", SystemNamespace(registry))
@@ -227,7 +228,11 @@ class Daemon:
                 raise KeyError(namespec)
             return getattr(runner.sinks[0 if channel == "stdout" else 1], "path", None)
 
-        routes = [rpc_routes(registry, mainlog), logtail_routes(find_log, self.main_log_path)]
+        routes = [
+            rpc_routes(registry, mainlog),
+            logtail_routes(find_log, self.main_log_path),
+            web_routes(registry, mainlog),
+        ]
         return HttpServer(
             routes, self.config.unix_servers, self.config.inet_servers, mainlog, bound=bound
         )

@@ -1,0 +1,244 @@
+"""The web UI Supervisor serves, served by vigil: the status page, tail.html and ok.html.
+
+URLs, parameters, messages, status codes and headers are Supervisor's, because dashboards,
+health checks and scripts use them: ``index.html?processname=<ns>&action=<verb>`` acts and
+answers 301 to ``<server>/?message=<what happened>``, ``ok.html`` says ``OK``.
+
+Forms and cross-site requests. Supervisor's actions are GETs with no protection against a
+page on another site making the browser send them. A GET action still works here, exactly
+as in Supervisor, since scripts and bookmarks rely on it. The page's own buttons, however,
+are POST forms carrying a random token made when the daemon starts, and a POST that asks for
+an action is refused (403) unless it carries that token: a form on another site cannot read
+the token, so it cannot drive the daemon through its own buttons' route, and a browser never
+replays or prefetches a state change from the page. The token changes when the daemon
+restarts; a page left open across a restart shows the refusal and a fresh page works again.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+import secrets
+import traceback
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+from urllib.parse import parse_qs, parse_qsl, quote
+
+from aiohttp import web
+
+from vigil.config.model import LogLevel
+from vigil.core.ports import MainLog
+from vigil.faults import Faults, RPCError
+from vigil.http.server import RouteRegistrar
+from vigil.http.web_actions import BadAction, RpcCaller, fault_text, perform
+from vigil.http.web_pages import TOKEN_FIELD, ProcessRow, static_file, status_page, tail_page
+
+# A form of this UI is a few hundred bytes; anything near this is not one.
+MAX_FORM_BYTES = 64 * 1024
+TAIL_MINIMUM = 1024
+TAIL_DIGITS = 18  # a longer limit would not fit in a 64-bit offset: it means "all of it"
+TAIL_ALL = 999_999_999_999_999_999
+
+NO_CACHE = {
+    "Pragma": "no-cache",
+    "Cache-Control": "no-cache",
+    "Expires": "Thu, 01 Jan 1970 00:00:00 GMT",
+}
+HTML_HEADERS = {
+    "Content-Type": "text/html;charset=utf-8",
+    **NO_CACHE,
+    # the page runs no script, loads only its stylesheet, and may not be framed (its buttons
+    # act): none of this is visible to scripts that read the page
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+# What a Host header may hold to be echoed into a redirect: a name or an address and a port.
+_HOST = re.compile(r"(?P<host>[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::(?P<port>[0-9]*))?")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class _FormTooLarge(Exception):
+    pass
+
+
+def web_routes(registry: RpcCaller, main_log: MainLog) -> RouteRegistrar:
+    """The registrar that mounts the web UI; every action goes through ``registry``."""
+    ui = WebUi(registry, main_log, secrets.token_urlsafe(32))
+
+    def register(app: web.Application) -> None:
+        for path, view in (
+            ("/", ui.status),
+            ("/index.html", ui.status),
+            ("/tail.html", ui.tail),
+            ("/ok.html", ui.ok),
+        ):
+            app.router.add_get(path, view)
+            app.router.add_post(path, view)
+        app.router.add_get("/stylesheets/supervisor.css", ui.stylesheet)
+
+    return register
+
+
+class WebUi:
+    def __init__(self, rpc: RpcCaller, main_log: MainLog, token: str) -> None:
+        self._rpc = rpc
+        self._log = main_log
+        self._token = token
+        self._css = static_file("supervisor.css")
+        self.status = self._guarded(self._status)
+        self.tail = self._guarded(self._tail)
+
+    async def ok(self, request: web.Request) -> web.Response:
+        """A liveness probe: answers as soon as the daemon's loop does."""
+        return web.Response(body=b"OK", headers={"Content-Type": "text/plain"})
+
+    async def stylesheet(self, request: web.Request) -> web.Response:
+        return web.Response(
+            body=self._css,
+            headers={"Content-Type": "text/css", "Cache-Control": "max-age=3600"},
+        )
+
+    def _guarded(self, view: Handler) -> Handler:
+        """A bug in a view is logged in the main log with its traceback and answered with a
+        plain 500 naming the page; the client never sees the traceback."""
+
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            try:
+                return await view(request)
+            except _FormTooLarge:
+                response = _plain(413, f"the form is larger than {MAX_FORM_BYTES} bytes")
+                response.force_close()  # the rest of the body is never read
+                return response
+            except web.HTTPException:
+                raise
+            except Exception:
+                self._log.log(
+                    LogLevel.CRIT,
+                    f"Web interface error on {request.path}: {traceback.format_exc()}",
+                )
+                return _plain(500, f"unexpected error while serving {request.path}")
+
+        return guarded
+
+    async def _status(self, request: web.Request) -> web.StreamResponse:
+        form = await read_form(request)
+        action = form.get("action")
+        if action:
+            if request.method == "POST" and not self._token_matches(form.get(TOKEN_FIELD)):
+                return _plain(
+                    403,
+                    "this action was posted without the status page's form token (or with "
+                    "one from before the daemon restarted); reload the status page and retry",
+                )
+            try:
+                message = await perform(self._rpc, action, form.get("processname"))
+            except BadAction as exc:
+                return _plain(400, str(exc))
+            location = f"{server_url(request)}/?message={quote(message)}"
+            return web.Response(status=301, headers={"Location": location, **NO_CACHE})
+        page = await self._status_page(form.get("message"))
+        return web.Response(body=page.encode("utf-8"), headers=HTML_HEADERS)
+
+    async def _status_page(self, message: str | None) -> str:
+        try:
+            infos = await self._rpc.call("supervisor.getAllProcessInfo", [])
+        except RPCError as fault:
+            return status_page(None, message, self._token, f"ERROR: {fault_text(fault)}")
+        rows = sorted(
+            (ProcessRow.from_info(info) for info in infos), key=lambda row: (row.group, row.name)
+        )
+        return status_page(rows, message, self._token)
+
+    async def _tail(self, request: web.Request) -> web.StreamResponse:
+        form = await read_form(request)
+        processname = form.get("processname")
+        limit = tail_limit(form.get("limit"))
+        if processname is None:
+            text = "No process name found"
+        else:
+            try:
+                text = await self._rpc.call(
+                    "supervisor.readProcessStdoutLog", [processname, -limit, 0]
+                )
+            except RPCError as fault:
+                if fault.code == Faults.NO_FILE:
+                    text = f"No file for {processname}"
+                else:
+                    text = f"ERROR: {fault_text(fault)}"
+        page = tail_page(processname, text, limit)
+        return web.Response(body=page.encode("utf-8"), headers=HTML_HEADERS)
+
+    def _token_matches(self, offered: str | None) -> bool:
+        if offered is None:
+            return False
+        return hmac.compare_digest(offered.encode("utf-8"), self._token.encode("utf-8"))
+
+
+def tail_limit(raw: str | None) -> int:
+    """How many bytes tail.html shows: the ``limit`` asked for, at least 1024; anything that
+    is not a plain number means 1024, as in Supervisor."""
+    if raw is None or not (raw.isascii() and raw.isdigit()):
+        return TAIL_MINIMUM
+    if len(raw) > TAIL_DIGITS:
+        return TAIL_ALL
+    return max(TAIL_MINIMUM, int(raw))
+
+
+async def read_form(request: web.Request) -> dict[str, str]:
+    """The query string's parameters (the first of duplicates), then those of a POSTed
+    urlencoded body over them, as Supervisor merges them. Blank values count as absent."""
+    query = parse_qs(request.rel_url.raw_query_string, errors="replace")
+    form = {key: values[0] for key, values in query.items()}
+    if request.method == "POST":
+        body = await _read_body(request)
+        form.update(parse_qsl(body.decode("utf-8", "replace")))
+    return form
+
+
+async def _read_body(request: web.Request) -> bytes:
+    declared = request.content_length
+    if declared is not None and declared > MAX_FORM_BYTES:
+        raise _FormTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > MAX_FORM_BYTES:
+            raise _FormTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def server_url(request: web.Request) -> str:
+    """``http://host[:port]`` as the client named the server (its Host header), without the
+    default port, as Supervisor builds the redirect after an action. A Host header that is
+    not a plain host and port is not echoed: the listening socket's address is used."""
+    named = _HOST.fullmatch(request.headers.get("Host", "").strip().rstrip("/"))
+    if named is None:
+        hostname, port = _socket_address(request)
+    else:
+        hostname, port = named["host"], named["port"] or ""
+    if port in ("", "80"):
+        return f"http://{hostname}"
+    return f"http://{hostname}:{port}"
+
+
+def _socket_address(request: web.Request) -> tuple[str, str]:
+    address = request.transport.get_extra_info("sockname") if request.transport else None
+    if isinstance(address, tuple) and len(address) >= 2:
+        host = str(address[0])
+        return (f"[{host}]" if ":" in host else host), str(address[1])
+    return "localhost", ""  # a unix socket has no host name to give
+
+
+def _plain(status: int, detail: str) -> web.Response:
+    return web.Response(
+        status=status,
+        text=f"{status} {HTTPStatus(status).phrase}: {detail}\n",
+        headers=NO_CACHE,
+    )
