@@ -25,8 +25,8 @@ class Unavailable(Exception):
     failure of the measurement."""
 
 
-class Workload(ABC):
-    """A family of measurements taken on daemons it starts itself."""
+class Family(ABC):
+    """A named family of figures (what the table groups by)."""
 
     name: ClassVar[str]
     description: ClassVar[str]
@@ -36,36 +36,28 @@ class Workload(ABC):
 
     @abstractmethod
     def metrics(self) -> list[Metric]: ...
+
+    def metric(self, key: str, label: str, unit: str, **flags: bool) -> Metric:
+        return Metric(f"{self.name}.{key}", self.name, label, unit, **flags)
+
+
+class Workload(Family):
+    """A family of measurements taken on daemons it starts itself."""
 
     @abstractmethod
     def measure(self, side: Side, out: Measured) -> None: ...
 
-    def measure_floor(self, out: Measured) -> None:  # noqa: B027 - optional, most have none
+    def measure_floor(self, out: Measured) -> None:
         """The plain-Python floor beside the daemons, for families that have one."""
 
-    def metric(self, key: str, label: str, unit: str, **flags: bool) -> Metric:
-        return Metric(f"{self.name}.{key}", self.name, label, unit, **flags)
 
-
-class FleetWorkload(ABC):
+class FleetWorkload(Family):
     """A family measured on the shared fleet: one daemon per side and repetition, with
     `fleet_programs` RUNNING sleepers, so that the costly start of hundreds of programs is
     paid once for the rest, api and cli families together."""
 
-    name: ClassVar[str]
-    description: ClassVar[str]
-
-    def __init__(self, sizes: Sizes) -> None:
-        self.sizes = sizes
-
-    @abstractmethod
-    def metrics(self) -> list[Metric]: ...
-
     @abstractmethod
     def measure_on(self, daemon: Daemon, out: Measured) -> None: ...
-
-    def metric(self, key: str, label: str, unit: str, **flags: bool) -> Metric:
-        return Metric(f"{self.name}.{key}", self.name, label, unit, **flags)
 
 
 def _sleeping(daemon: Daemon, count: int) -> bool:
