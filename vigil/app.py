@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import importlib
 import os
 import signal
 import sys
@@ -46,6 +47,13 @@ if TYPE_CHECKING:
     from vigil.http.server import HttpServer
 
 PROG = "supervisord"
+# Imported only once the programs are spawned: aiohttp's import is most of the start-up time.
+HTTP_MODULES = (
+    "vigil.http.logtail",
+    "vigil.http.rpc_handler",
+    "vigil.http.server",
+    "vigil.http.web",
+)
 SIGNAL_INTENTS = {
     signal.SIGTERM: SupervisorState.SHUTDOWN,
     signal.SIGINT: SupervisorState.SHUTDOWN,
@@ -211,10 +219,10 @@ class Daemon:
     def _http_server(
         self, supervisor: Supervisor, mainlog: MainLogger, bound: list[Listener]
     ) -> HttpServer:
-        from vigil.http.logtail import logtail_routes
-        from vigil.http.rpc_handler import rpc_routes
-        from vigil.http.server import HttpServer
-        from vigil.http.web import web_routes
+        logtail_routes = importlib.import_module("vigil.http.logtail").logtail_routes
+        rpc_routes = importlib.import_module("vigil.http.rpc_handler").rpc_routes
+        server_class = importlib.import_module("vigil.http.server").HttpServer
+        web_routes = importlib.import_module("vigil.http.web").web_routes
 
         registry = RpcRegistry()
         registry.add_namespace("system", SystemNamespace(registry))
@@ -233,9 +241,10 @@ class Daemon:
             logtail_routes(find_log, self.main_log_path),
             web_routes(registry, mainlog),
         ]
-        return HttpServer(
+        server: HttpServer = server_class(
             routes, self.config.unix_servers, self.config.inet_servers, mainlog, bound=bound
         )
+        return server
 
     def _install_signals(
         self, loop: asyncio.AbstractEventLoop, supervisor: Supervisor, mainlog: MainLogger
@@ -294,6 +303,10 @@ def _prepare_process(config: Config) -> None:
     proc.ensure_standard_fds()
     close_on_exec_inherited()
     if settings.user is not None:
+        # the new user may not be able to read the Python installation: load what is
+        # otherwise loaded late (the HTTP application, after the spawns) while still root
+        for module in HTTP_MODULES:
+            importlib.import_module(module)
         proc.drop_privileges(settings.user)
     proc.raise_limits(settings.minfds, settings.minprocs)
     owner = proc.pidfile_owner(settings.pidfile) if not settings.nodaemon else None

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import pwd
+import shutil
 import signal
 import subprocess
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -103,6 +105,66 @@ def test_program_runs_as_its_configured_user(tmp_path: Path) -> None:
         uids = psutil.Process(pid).uids()
         assert (uids.real, uids.effective) == (nobody.pw_uid, nobody.pw_uid)
         assert psutil.Process(pid).gids().real == nobody.pw_gid
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+
+
+def limits_of(pid: int) -> dict[str, str]:
+    rows = Path(f"/proc/{pid}/limits").read_text().splitlines()[1:]
+    return {row[:26].strip(): row[26:47].strip() for row in rows}
+
+
+def test_minfds_and_minprocs_raise_the_daemons_limits(tmp_path: Path) -> None:
+    conf = write_config(tmp_path, "")
+    conf.write_text(
+        conf.read_text().replace("[supervisord]", "[supervisord]\nminfds=4321\nminprocs=321")
+    )
+    proc = subprocess.Popen(
+        ["/bin/sh", "-c", f"ulimit -S -n 1024; exec {PY} -m vigil -n -c {conf}"], cwd=tmp_path
+    )
+    try:
+        rpc = unix_proxy(tmp_path / "s.sock")
+        pid = wait_until(lambda: _answer(rpc), what="the daemon")
+        limits = limits_of(pid)
+        assert int(limits["Max open files"]) >= 4321
+        assert limits["Max processes"] == "unlimited" or int(limits["Max processes"]) >= 321
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+
+
+def _answer(rpc: object) -> int:
+    try:
+        return int(rpc.supervisor.getPID())  # type: ignore[attr-defined]
+    except OSError:
+        return 0
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="switching to another user needs root")
+def test_the_daemon_drops_privileges_to_its_user() -> None:
+    nobody = pwd.getpwnam("nobody")
+    # the daemon opens its log and socket after becoming nobody, who cannot reach pytest's
+    # own temporary tree (root only): a world-writable directory of our own
+    tmp_path = Path(tempfile.mkdtemp(prefix="vigil-user-"))
+    os.chmod(tmp_path, 0o777)
+    try:
+        _run_as_nobody(tmp_path, nobody)
+    finally:
+        shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def _run_as_nobody(tmp_path: Path, nobody: pwd.struct_passwd) -> None:
+    conf = write_config(tmp_path, "")
+    conf.write_text(conf.read_text().replace("[supervisord]", "[supervisord]\nuser=nobody"))
+    proc = subprocess.Popen([PY, "-m", "vigil", "-n", "-c", str(conf)], cwd=tmp_path)
+    try:
+        rpc = unix_proxy(tmp_path / "s.sock")
+        pid = wait_until(lambda: _answer(rpc), what="the daemon")
+        assert psutil.Process(pid).uids().effective == nobody.pw_uid
+        child = wait_until(lambda: rpc.supervisor.getProcessInfo("sleeper")["pid"], what="sleeper")
+        assert psutil.Process(child).uids().effective == nobody.pw_uid
+        assert "CRIT Supervisor is running as root" not in (tmp_path / "d.log").read_text()
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0

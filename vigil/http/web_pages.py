@@ -16,7 +16,7 @@ import string
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -75,14 +75,19 @@ def actions_for_state(state: ProcessState) -> list[Action]:
     return [Action(label, verb) for label, verb in [*verbs, ("Clear Log", "clearlog")]]
 
 
+# Plain files beside this module (package data). Read as files rather than through
+# importlib.resources, whose readers are imported on first use: by then a daemon with
+# `user=` may no longer be able to read the Python installation.
+STATIC = Path(__file__).with_name("static")
+
+
 @functools.cache
 def _template(name: str) -> string.Template:
-    text = resources.files("vigil.http").joinpath("static", name).read_text(encoding="utf-8")
-    return string.Template(text)
+    return string.Template((STATIC / name).read_text(encoding="utf-8"))
 
 
 def static_file(name: str) -> bytes:
-    return resources.files("vigil.http").joinpath("static", name).read_bytes()
+    return (STATIC / name).read_bytes()
 
 
 def _e(text: str) -> str:
