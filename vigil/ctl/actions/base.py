@@ -3,6 +3,8 @@ a ``run`` that parses the arguments, calls the server, prints and sets the exit 
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 from vigil.ctl.exit_codes import InitExit
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (slow)
@@ -17,7 +19,7 @@ COMPLETE_PROCESSES = "processes"
 JSON_FLAG = "--json"
 
 
-class Action:
+class Action(ABC):
     """One supervisorctl action."""
 
     name = ""
@@ -29,9 +31,9 @@ class Action:
     listed = True
     completes: str | None = None
 
+    @abstractmethod
     def run(self, ctl: Controller, arg: str) -> bool:
         """Do the action; True asks the shell to end."""
-        raise NotImplementedError
 
     def show_help(self, ctl: Controller) -> None:
         for line in self.help_lines:
