@@ -112,9 +112,11 @@ def write_fifo(path: Path, line: str, timeout: float = 20.0) -> None:
 
 
 def records(path: Path) -> list[dict[str, Any]]:
+    """The complete records so far (a line the listener is still writing is left for later)."""
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines()]
+    lines = path.read_text().splitlines(keepends=True)
+    return [json.loads(line) for line in lines if line.endswith("\n")]
 
 
 def envelopes(path: Path) -> list[str]:
