@@ -166,11 +166,12 @@ def test_a_listener_built_on_childutils_reads_non_ascii_events_whole(tmp_path: P
         rpc = daemon.rpc()
         rpc.supervisor.sendRemoteCommEvent("t", "h\u00e9llo \u2603")
         rpc.supervisor.sendRemoteCommEvent("t", "plain")
-        lines = wait_until(
-            lambda: (
-                len(got := record.read_text().splitlines() if record.exists() else []) == 2 and got
-            )
-        )
+        def complete() -> list[str]:
+            text = record.read_text() if record.exists() else ""
+            lines = text.splitlines()
+            return lines if len(lines) == 2 and text.endswith("\n") else []
+
+        lines = wait_until(complete, what="two complete records")
     (first, data1), (second, data2) = (json.loads(line) for line in lines)
     assert data1 == "type:t\nh\u00e9llo \u2603" and first["len"] == str(len(data1))
     assert data2 == "type:t\nplain" and second["serial"] == "1"
