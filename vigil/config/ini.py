@@ -8,7 +8,8 @@ The rules are those of Python's ``RawConfigParser`` as Supervisor configures it
   inside a value are kept, trailing ones dropped;
 * ``;`` and ``#`` start a comment at the start of a line, or inline after whitespace only
   (``a=b;c`` keeps ``;c``);
-* a section or option given twice is merged, the last value winning;
+* a section or option given twice is merged, the last value winning (each repetition is
+  recorded in ``duplicates`` so that it can be reported: Supervisor merges silently);
 * ``[DEFAULT]`` options are visible in every section.
 
 ``[include] files`` is processed the way supervisord does it (see `read_with_includes`).
@@ -16,6 +17,7 @@ The rules are those of Python's ``RawConfigParser`` as Supervisor configures it
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import os
 import re
@@ -43,6 +45,9 @@ class Entry:
     value: str
     file: str
     line: int
+    # The inline comment cut from the option's line (``; x`` in ``a = b ; x``), kept to
+    # explain a value that looks truncated.
+    comment: str = ""
 
 
 @dataclass
@@ -59,6 +64,8 @@ class IniDocument:
     def __init__(self) -> None:
         self.sections: dict[str, Section] = {}
         self.defaults = Section(DEFAULT_SECTION, "", 0)
+        # Sections and options met again after their first appearance, as warnings.
+        self.duplicates: list[Problem] = []
 
     # reading
 
@@ -115,7 +122,10 @@ class IniDocument:
             if not name:
                 problems.append(_parsing_error(filename, lineno, value, section.name))
             option = name.rstrip().lower()
-            entry = Entry("", filename, lineno)
+            comment = line[comment_start:].strip() if comment_start is not None else ""
+            entry = Entry("", filename, lineno, comment)
+            if option in section.options:
+                self.duplicates.append(_repeated_option(section.name, option, entry, section))
             section.options[option] = entry
             lines = [optval.strip()]
             pending.append((entry, lines))
@@ -124,11 +134,22 @@ class IniDocument:
         return problems
 
     def _open_section(self, name: str, filename: str, lineno: int) -> Section:
-        if name in self.sections:
-            return self.sections[name]
+        if name in self.sections or (name == DEFAULT_SECTION and self.defaults.file):
+            found = self.sections.get(name, self.defaults)
+            self.duplicates.append(
+                Problem(
+                    message=f"section repeated (first at {found.file}:{found.line}); "
+                    "the two are merged, a repeated option taking the later value (Supervisor "
+                    "merges them silently)",
+                    file=filename,
+                    line=lineno,
+                    section=name,
+                    severity=Severity.WARNING,
+                )
+            )
+            return found
         if name == DEFAULT_SECTION:
-            if not self.defaults.file:
-                self.defaults.file, self.defaults.line = filename, lineno
+            self.defaults.file, self.defaults.line = filename, lineno
             return self.defaults
         section = Section(name, filename, lineno)
         self.sections[name] = section
@@ -160,8 +181,8 @@ class IniDocument:
         for name, section in self.sections.items():
             for option, entry in list(self.items(name)):
                 if HERE in entry.value:
-                    section.options[option] = Entry(
-                        entry.value.replace(HERE, here), entry.file, entry.line
+                    section.options[option] = dataclasses.replace(
+                        entry, value=entry.value.replace(HERE, here)
                     )
 
 
@@ -194,6 +215,19 @@ def _comment_start(line: str) -> int | None:
                 start = min(start, index)
         searching = following
     return None if start == sys.maxsize else start
+
+
+def _repeated_option(section: str, option: str, entry: Entry, owner: Section) -> Problem:
+    first = owner.options[option]
+    return Problem(
+        message=f"option set again (first at {first.file}:{first.line}); this "
+        "later value replaces the earlier one (silently in Supervisor)",
+        file=entry.file,
+        line=entry.line,
+        section=section,
+        option=option,
+        severity=Severity.WARNING,
+    )
 
 
 def _parsing_error(filename: str, lineno: int, text: str, section: str) -> Problem:

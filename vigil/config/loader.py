@@ -10,6 +10,7 @@ Unknown options and sections, which Supervisor silently ignores, load as warning
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
 import platform
 import tempfile
@@ -27,7 +28,7 @@ from vigil.config.ctlfile import (
 )
 from vigil.config.errors import ConfigError, Problem, Severity
 from vigil.config.expand import environment_names
-from vigil.config.ini import IniDocument, read_with_includes
+from vigil.config.ini import Entry, IniDocument, read_with_includes
 from vigil.config.model import (
     Config,
     CtlConfig,
@@ -54,7 +55,7 @@ INET_SERVER_KEYS = frozenset({"port", "username", "password"})
 
 def load(path: str, *, environ: Mapping[str, str] | None = None) -> Config:
     """Read a supervisord configuration file and its includes; ConfigError if unusable."""
-    config, problems = _load(path, environ)
+    config, problems, _document = _load(path, environ)
     if config is None or problems.errors:
         raise ConfigError(problems.in_file_order(problems.errors))
     return config
@@ -62,18 +63,39 @@ def load(path: str, *, environ: Mapping[str, str] | None = None) -> Config:
 
 def check(path: str, *, environ: Mapping[str, str] | None = None) -> list[Problem]:
     """Every problem of a file, errors and warnings, as supervisord and supervisorctl see it."""
+    return inspect(path, environ=environ).problems
+
+
+@dataclasses.dataclass(frozen=True)
+class Inspection:
+    """What checking a file found: its problems, and (when it loads) the model and the
+    document, so that checks of the running environment can name each option's place."""
+
+    problems: list[Problem]
+    config: Config | None = None
+    document: IniDocument | None = None
+
+    def entry(self, section: str, option: str) -> Entry | None:
+        return None if self.document is None else self.document.get(section, option)
+
+
+def inspect(path: str, *, environ: Mapping[str, str] | None = None) -> Inspection:
+    """`check`, keeping the model (None if the file has errors) and the document read."""
     try:
-        _config, problems = _load(path, environ)
+        config, problems, document = _load(path, environ)
     except ConfigError as exc:
-        return list(exc.problems)
+        return Inspection(list(exc.problems))
     ctl_problems = ProblemLog(path)
     ctl_view(read_main(path, ctl_problems), path, environ, ctl_problems)
     found = list(problems.items)
     found.extend(p for p in ctl_problems.items if p not in found)
-    return problems.in_file_order(found)
+    usable = config if not problems.errors else None
+    return Inspection(problems.in_file_order(found), usable, document)
 
 
-def _load(path: str, environ: Mapping[str, str] | None) -> tuple[Config | None, ProblemLog]:
+def _load(
+    path: str, environ: Mapping[str, str] | None
+) -> tuple[Config | None, ProblemLog, IniDocument]:
     environment = environment_names(environ_of(environ))
     here = os.path.abspath(os.path.dirname(path))
     host_node_name = platform.node()
@@ -88,9 +110,16 @@ def _load(path: str, environ: Mapping[str, str] | None) -> tuple[Config | None, 
         raise ConfigError.single(f"could not read config file {path}") from None
     problems.extend(read.problems)
     document = read.document
+    for repeated in document.duplicates:
+        problems.warn(
+            repeated.message,
+            section=repeated.section,
+            option=repeated.option,
+            place=(repeated.file, repeated.line),
+        )
     if not document.has_section(SUPERVISORD):
         problems.add(".ini file does not include supervisord section", place=("", 0))
-        return None, problems
+        return None, problems, document
     reader = OptionReader(document, problems, environment)
     supervisord = _supervisord_section(reader, here, host_node_name)
     # From here on every option may use the [supervisord] environment as ENV_* names.
@@ -114,7 +143,7 @@ def _load(path: str, environ: Mapping[str, str] | None) -> tuple[Config | None, 
         infos=tuple(read.infos),
         warnings=tuple(problems.log_lines),
     )
-    return config, problems
+    return config, problems, document
 
 
 # [supervisord]
@@ -317,7 +346,7 @@ def _warn_unknown(document: IniDocument, problems: ProblemLog) -> None:
         known = _known_options(name)
         if known == frozenset():
             problems.warn(
-                "not a section Supervisor knows: it is ignored",
+                "not a section Supervisor knows: it is ignored" + _section_hint(name),
                 section=name,
                 place=(section.file, section.line),
             )
@@ -325,7 +354,7 @@ def _warn_unknown(document: IniDocument, problems: ProblemLog) -> None:
         for option, entry in section.options.items():
             if known is not None and option not in known:
                 problems.warn(
-                    f"unknown option {option!r} is ignored",
+                    f"unknown option {option!r} is ignored{_did_you_mean(option, known)}",
                     section=name,
                     option=option,
                     entry=entry,
@@ -333,11 +362,49 @@ def _warn_unknown(document: IniDocument, problems: ProblemLog) -> None:
     for option, entry in document.defaults.options.items():
         if option not in every_known:
             problems.warn(
-                f"unknown option {option!r} is ignored",
+                f"unknown option {option!r} is ignored{_did_you_mean(option, every_known)}",
                 section="DEFAULT",
                 option=option,
                 entry=entry,
             )
 
 
-__all__ = ["ConfigError", "Problem", "Severity", "check", "load", "load_ctl"]
+def _did_you_mean(word: str, choices: frozenset[str] | set[str]) -> str:
+    """``; did you mean 'x'?`` for the closest known name, or nothing if none is close."""
+    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.75)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+SECTION_PREFIXES = (
+    SUPERVISORD,
+    SUPERVISORCTL,
+    "include",
+    "unix_http_server",
+    "inet_http_server",
+    "rpcinterface:",
+    "ctlplugin:",
+    *PROGRAM_SECTION_KEYS,
+)
+
+
+def _section_hint(name: str) -> str:
+    """A suggestion for a misspelt section: ``[programs:x]`` -> ``[program:x]``."""
+    kind, colon, rest = name.partition(":")
+    kinds = {prefix.rstrip(":"): bool(prefix.endswith(":")) for prefix in SECTION_PREFIXES}
+    close = difflib.get_close_matches(kind, sorted(kinds), n=1, cutoff=0.75)
+    if not close:
+        return ""
+    suggestion = f"{close[0]}:{rest}" if colon and kinds[close[0]] else close[0]
+    return f"; did you mean [{suggestion}]?"
+
+
+__all__ = [
+    "ConfigError",
+    "Inspection",
+    "Problem",
+    "Severity",
+    "check",
+    "inspect",
+    "load",
+    "load_ctl",
+]

@@ -51,6 +51,7 @@ class Source:
 
     file: str
     line: int = 0
+    section: str = ""  # e.g. "program:web": where the process's options are read from
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}" if self.line else self.file

@@ -85,6 +85,8 @@ PROGRAM_KEYS = frozenset(
 LISTENER_KEYS = PROGRAM_KEYS | {"events", "buffer_size", "result_handler"}
 FCGI_KEYS = PROGRAM_KEYS | {"socket", "socket_backlog", "socket_owner", "socket_mode"}
 GROUP_KEYS = frozenset({"programs", "priority"})
+# Durations and counts Supervisor takes below zero without a word.
+NEGATIVE_WARNED = ("startsecs", "startretries", "stopwaitsecs")
 
 PROGRAM_SECTION_KEYS: dict[str, frozenset[str]] = {
     "program:": PROGRAM_KEYS,
@@ -149,7 +151,7 @@ class GroupReader:
 
     def source(self, section: str) -> Source:
         file, line = self.reader.place(section)
-        return Source(file, line)
+        return Source(file, line, section)
 
     def _group_names(self) -> dict[str, object]:
         return {"here": self.here}
@@ -422,6 +424,15 @@ class ProgramReader:
             reader.error(
                 section, "Cannot set stopasgroup=true and killasgroup=false", "killasgroup"
             )
+        for option in NEGATIVE_WARNED:
+            if settings[option] < 0:
+                reader.problems.warn(
+                    f"{option} = {settings[option]} is negative: Supervisor accepts it, "
+                    f"and it acts as 0",
+                    section=section,
+                    option=option,
+                    entry=reader.document.get(section, option),
+                )
         if numprocs > NUMPROCS_LIMIT:
             reader.error(
                 section,

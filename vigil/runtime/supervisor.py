@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 
 import psutil
 
-from vigil.config.model import GroupConfig, LogLevel, ProcessConfig
+from vigil.config.model import GroupConfig, GroupKind, LogLevel, ProcessConfig
 from vigil.core import events
 from vigil.core.ports import OutputSink
 from vigil.core.states import STOPPED_STATES, ProcessState, SupervisorState
+from vigil.runtime.fcgi_socket import FcgiSocket
 from vigil.runtime.process import ProcessContext, ProcessRunner
 
 SinkFactory = Callable[[ProcessConfig], tuple[OutputSink, OutputSink]]
@@ -29,6 +30,7 @@ ORPHAN_GRACE_SECONDS = 5.0
 class ProcessGroup:
     config: GroupConfig
     runners: dict[str, ProcessRunner] = field(default_factory=dict)
+    fcgi_socket: FcgiSocket | None = None  # fcgi-program groups: the socket all runners share
 
     @property
     def name(self) -> str:
@@ -39,6 +41,14 @@ class ProcessGroup:
 
     def all_stopped(self) -> bool:
         return all(r.state in STOPPED_STATES for r in self.runners.values())
+
+    def close(self) -> None:
+        """Release what the group holds once its processes are gone for good: each runner's
+        pipes and logs, and the fcgi socket (which would otherwise keep its port bound)."""
+        for runner in self.runners.values():
+            runner.close()
+        if self.fcgi_socket is not None:
+            self.fcgi_socket.close()
 
 
 class Supervisor:
@@ -54,10 +64,13 @@ class Supervisor:
         """Create the group's processes (not started); False if the name is taken."""
         if config.name in self.groups:
             return False
-        group = ProcessGroup(config)
+        group = ProcessGroup(config, fcgi_socket=self._fcgi_socket(config))
+        stdin_socket = None if group.fcgi_socket is None else group.fcgi_socket.fileno
         for process in config.processes:
             stdout, stderr = self._sinks(process)
-            group.runners[process.name] = ProcessRunner(process, self.context, stdout, stderr)
+            group.runners[process.name] = ProcessRunner(
+                process, self.context, stdout, stderr, stdin_socket
+            )
         self.groups[config.name] = group
         self.context.bus.publish(events.process_group(config.name, added=True))
         return True
@@ -67,11 +80,16 @@ class Supervisor:
         group = self.groups.get(name)
         if group is None or not group.all_stopped():
             return False
-        for runner in group.runners.values():
-            runner.close()
+        group.close()
         del self.groups[name]
         self.context.bus.publish(events.process_group(name, added=False))
         return True
+
+    def _fcgi_socket(self, config: GroupConfig) -> FcgiSocket | None:
+        """An fcgi-program group's socket, made at its first spawn (see FcgiSocket)."""
+        if config.kind is not GroupKind.FCGI or config.fcgi_socket is None:
+            return None
+        return FcgiSocket(config.fcgi_socket, self.context.log)
 
     def groups_in_start_order(self) -> list[ProcessGroup]:
         return sorted(self.groups.values(), key=lambda g: g.config.priority)
