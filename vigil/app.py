@@ -170,8 +170,8 @@ class Daemon:
                 for listener in bound:
                     listener.close()
             reaper.uninstall()
-            for group in supervisor.groups.values():
-                group.close()
+            for active in supervisor.groups.values():
+                active.close()
             listeners.close()
         if mood is SupervisorState.SHUTDOWN:
             proc.remove_pidfile(settings.pidfile)
