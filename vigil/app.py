@@ -30,6 +30,12 @@ from vigil.core.naming import split_namespec
 from vigil.core.states import SupervisorState
 from vigil.http.listeners import Listener, ServerStartError, bind_all
 from vigil.runtime import daemon as proc
+from vigil.runtime.leftovers import (
+    ChildrenFile,
+    child_records,
+    children_file_path,
+    stop_leftovers,
+)
 from vigil.runtime.process import ProcessContext
 from vigil.runtime.reaper import Reaper, become_subreaper
 from vigil.runtime.spawn import close_on_exec_inherited
@@ -147,7 +153,17 @@ class Daemon:
         self._install_signals(loop, supervisor, mainlog)
         server = None
         mood = SupervisorState.SHUTDOWN
+        # not inherited across daemonize()'s fork: asked for by the process that spawns
+        become_subreaper()
+        children_file = ChildrenFile(
+            children_file_path(settings.pidfile),
+            loop,
+            lambda: child_records(supervisor.runners()),
+            mainlog,
+        )
         try:
+            await stop_leftovers(children_file.path, mainlog)
+            bus.subscribe("PROCESS_STATE", lambda event: children_file.changed())
             self._write_pidfile(mainlog)
             mainlog.log(LogLevel.INFO, f"supervisord started with pid {os.getpid()}")
             ticks.start()
@@ -173,6 +189,7 @@ class Daemon:
             for active in supervisor.groups.values():
                 active.close()
             listeners.close()
+            children_file.remove()
         if mood is SupervisorState.SHUTDOWN:
             proc.remove_pidfile(settings.pidfile)
         mainlog.close()
@@ -315,7 +332,6 @@ def _prepare_process(config: Config) -> None:
             f"Another supervisord appears to be running (pid {owner} per pidfile "
             f"{settings.pidfile}); shut it down first."
         )
-    become_subreaper()
 
 
 def _looks_like_us(pid: int) -> bool:

@@ -172,6 +172,11 @@ class CtlConfig:
     password: str | None = None
     prompt: str = "supervisor"
     history_file: str | None = None
+    # vigil addition: whether ``status`` colours process states: "auto" (only on a terminal,
+    # unless NO_COLOR is set or TERM is dumb), "always" or "never". "never" by default, so
+    # that scripts reading supervisorctl through a terminal (expect, pexpect) see exactly
+    # Supervisor's text.
+    color: str = "never"
 
 
 @dataclass(frozen=True)

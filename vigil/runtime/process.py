@@ -20,6 +20,7 @@ from vigil.core.ports import MainLog, OutputSink
 from vigil.core.states import ProcessState
 from vigil.runtime.command import CommandError, resolve_command
 from vigil.runtime.pipes import OutputPump, StdinClosed, StdinWriter
+from vigil.runtime.proctable import start_time
 from vigil.runtime.reaper import Reaper
 from vigil.runtime.spawn import SpawnError, SpawnRequest, spawn
 from vigil.runtime.waitstatus import describe_wait_status, signal_name
@@ -66,6 +67,8 @@ class ProcessRunner:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self._waiters: list[tuple[Callable[[ProcessState], bool], asyncio.Future[None]]] = []
+        # when the current child started (/proc ticks): with its pid, names it beyond doubt
+        self.child_start_time = 0
 
     # -- what callers see -----------------------------------------------------------------
 
@@ -200,6 +203,7 @@ class ProcessRunner:
                     uid=self.config.uid,
                     redirect_stderr=self.config.redirect_stderr,
                     stdin_fd=stdin_fd,
+                    death_signal=self.config.stopsignal,
                 )
             )
         except CommandError as exc:
@@ -209,6 +213,7 @@ class ProcessRunner:
                 self._ctx.reaper.watch(exc.pid, lambda status: None)
             return self.machine.spawn_failed(exc.message)
         self._ctx.reaper.watch(child.pid, self._on_exit)
+        self.child_start_time = start_time(child.pid) or 0
         loop = self._ctx.loop
         self._pumps = [p for p in self._pumps if p.open]
         self._pumps.append(OutputPump(loop, child.stdout, self._sinks[0]))

@@ -1,22 +1,32 @@
 """Starting one child: pipes, its own process group, a clean signal state, then exec.
 
-Most programs go through posix_spawn (vfork-speed, with every signal reset to its default and
-an empty mask before exec). Only a program that needs a working directory, a umask or another
-user goes through fork, with all signals blocked across the fork so a stop signal sent between
-fork and exec stays pending until exec and is then delivered, never swallowed. Exec failures of
-either path come back as a SpawnError with the reason, not as a mysterious exit 127.
+On Linux every child goes through fork, because only code running in the child between fork
+and exec can ask for a parent-death signal: a child must not outlive a daemon that was killed
+(OOM killer, SIGKILL), or the next daemon would start a second copy beside it. The signal is
+set race-free: after setting it, the child checks that its parent is still the daemon that
+forked it, and gives up if not. All signals are blocked across the fork so a stop signal sent
+between fork and exec stays pending until exec and is then delivered, never swallowed.
+Elsewhere, programs that need no working directory, umask or user go through posix_spawn
+(vfork-speed, with every signal reset to its default and an empty mask before exec). Exec
+failures of either path come back as a SpawnError with the reason, not as an exit 127.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import errno
 import os
 import pwd
 import signal
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 CATCHABLE = frozenset(signal.valid_signals()) - {signal.SIGKILL, signal.SIGSTOP}
+PR_SET_PDEATHSIG = 1
+HAS_PARENT_DEATH_SIGNAL = sys.platform.startswith("linux")
 
 
 class SpawnError(Exception):
@@ -39,6 +49,7 @@ class SpawnRequest:
     uid: int | None = None
     redirect_stderr: bool = False
     stdin_fd: int | None = None  # a socket to use as fd 0 instead of a pipe (fcgi-program)
+    death_signal: int | None = None  # sent to the child if the daemon dies (Linux)
 
 
 @dataclass
@@ -99,7 +110,8 @@ def _close(fds: list[int]) -> None:
 
 def _needs_fork(request: SpawnRequest) -> bool:
     return (
-        request.directory is not None
+        (request.death_signal is not None and HAS_PARENT_DEATH_SIGNAL)
+        or request.directory is not None
         or request.umask is not None
         or (request.uid is not None and request.uid != os.getuid())
     )
@@ -129,10 +141,14 @@ def _fork_exec(request: SpawnRequest, fds: tuple[int, int, int]) -> int:
     if request.uid is not None and request.uid != os.getuid() and os.getuid() != 0:
         raise SpawnError(f"couldn't setuid to {request.uid}: Can't drop privilege as nonroot user")
     report_r, report_w = os.pipe2(os.O_CLOEXEC)
+    prctl = _prctl() if request.death_signal is not None else None
+    parent = os.getpid()
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, CATCHABLE)
     try:
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child, which never returns
+            if prctl is not None and request.death_signal is not None:
+                _die_with(parent, prctl, request.death_signal)
             _become(request, fds, report_w)
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
@@ -145,6 +161,24 @@ def _fork_exec(request: SpawnRequest, fds: tuple[int, int, int]) -> int:
         # the child failed before exec and exits 127; its status is reaped like any other
         raise SpawnError(report.decode("utf-8", "replace"), pid)
     return pid
+
+
+_PRCTL: Callable[..., int] | None = None
+
+
+def _prctl() -> Callable[..., int] | None:
+    """libc's prctl, loaded once in the daemon (never in a child between fork and exec)."""
+    global _PRCTL
+    if _PRCTL is None and HAS_PARENT_DEATH_SIGNAL:
+        _PRCTL = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True).prctl
+    return _PRCTL
+
+
+def _die_with(parent: int, prctl: Callable[..., int], number: int) -> None:  # pragma: no cover
+    """In the child: get `number` when the daemon dies; if it already died, never exec."""
+    prctl(PR_SET_PDEATHSIG, number, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(127)
 
 
 def _read_all(fd: int) -> bytes:

@@ -20,6 +20,7 @@ from vigil.core.ports import OutputSink
 from vigil.core.states import STOPPED_STATES, ProcessState, SupervisorState
 from vigil.runtime.fcgi_socket import FcgiSocket
 from vigil.runtime.process import ProcessContext, ProcessRunner
+from vigil.runtime.proctable import wait_gone
 
 SinkFactory = Callable[[ProcessConfig], tuple[OutputSink, OutputSink]]
 WAIT_REPORT_SECONDS = 3.0
@@ -173,31 +174,3 @@ def _alive(proc: psutil.Process) -> bool:
         return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
-
-
-async def wait_gone(pids: list[int], timeout: float) -> None:
-    """Wait until these processes have ended, woken by their pidfds (no polling)."""
-    loop = asyncio.get_running_loop()
-    waits: list[asyncio.Future[None]] = []
-    fds: list[int] = []
-    for pid in pids:
-        try:
-            fd = os.pidfd_open(pid)
-        except OSError:
-            continue  # already gone
-        future: asyncio.Future[None] = loop.create_future()
-        loop.add_reader(fd, _resolve, future)
-        fds.append(fd)
-        waits.append(future)
-    try:
-        if waits:
-            await asyncio.wait(waits, timeout=timeout)
-    finally:
-        for fd in fds:
-            loop.remove_reader(fd)
-            os.close(fd)
-
-
-def _resolve(future: asyncio.Future[None]) -> None:
-    if not future.done():
-        future.set_result(None)

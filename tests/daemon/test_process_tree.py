@@ -1,0 +1,209 @@
+"""The process tree belongs to the daemon in the mode users run it (daemonized): orphans are
+reaped by it, children die with it, and what a killed daemon left is ended at the next start."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.daemon.test_daemonize import gone
+from tests.support import PY, unix_proxy, wait_until
+
+
+def config(tmp_path: Path, programs: str) -> Path:
+    conf = tmp_path / "supervisord.conf"
+    conf.write_text(
+        textwrap.dedent(
+            f"""
+            [unix_http_server]
+            file={tmp_path}/s.sock
+
+            [supervisord]
+            logfile={tmp_path}/d.log
+            pidfile={tmp_path}/d.pid
+            childlogdir={tmp_path}
+            loglevel=debug
+            """
+        )
+        + textwrap.dedent(programs)
+    )
+    return conf
+
+
+def start_daemonized(conf: Path) -> int:
+    launched = subprocess.run(
+        [PY, "-m", "vigil", "-c", str(conf)], capture_output=True, text=True, timeout=60
+    )
+    assert launched.returncode == 0, launched.stderr
+    pidfile = conf.parent / "d.pid"
+
+    def live_pid() -> int:
+        text = pidfile.read_text().strip() if pidfile.exists() else ""
+        return int(text) if text and not gone(int(text)) else 0  # not a killed one's
+
+    return int(wait_until(live_pid, what="the new daemon's pidfile"))
+
+
+def running_pid(conf: Path, name: str) -> int:
+    rpc = unix_proxy(conf.parent / "s.sock")
+
+    def pid() -> int:
+        try:
+            info = rpc.supervisor.getProcessInfo(name)
+        except OSError:
+            return 0
+        return int(info["pid"]) if info["statename"] == "RUNNING" else 0
+
+    return int(wait_until(pid, what=f"{name} RUNNING"))
+
+
+def descendants_running(daemon: int, *argv: str) -> list[psutil.Process]:
+    found = []
+    for process in psutil.Process(daemon).children(recursive=True):
+        try:
+            if process.cmdline() == list(argv):
+                found.append(process)
+        except psutil.Error:
+            continue
+    return found
+
+
+class Started:
+    """Processes this test started (directly or through a daemon), ended when it ends."""
+
+    def __init__(self) -> None:
+        self.processes: list[psutil.Process] = []
+
+    def append(self, pid: int) -> None:
+        with contextlib.suppress(psutil.Error):
+            self.processes.append(psutil.Process(pid))  # remembers its start time
+
+    def end(self) -> None:
+        for process in self.processes:
+            with contextlib.suppress(psutil.Error):
+                process.kill()  # refuses a process that merely reuses the pid
+
+
+@pytest.fixture
+def cleanup() -> Iterator[Started]:
+    started = Started()
+    yield started
+    started.end()
+
+
+def test_orphaned_grandchild_belongs_to_a_daemonized_daemon(
+    tmp_path: Path, cleanup: Started
+) -> None:
+    conf = config(
+        tmp_path,
+        """
+        [program:forker]
+        command=/bin/sh -c "(sleep 779 &); exec sleep 1000"
+        startsecs=0
+        """,
+    )
+    daemon = start_daemonized(conf)
+    cleanup.append(daemon)
+    cleanup.append(running_pid(conf, "forker"))
+    grandchild = wait_until(lambda: descendants_running(daemon, "sleep", "779"), what="orphan")[0]
+    cleanup.append(grandchild.pid)
+    assert grandchild.ppid() == daemon  # re-parented to the daemon, not to PID 1
+    unix_proxy(tmp_path / "s.sock").supervisor.shutdown()
+    wait_until(lambda: gone(daemon), what="daemon exit")
+    wait_until(lambda: gone(grandchild.pid), what="the orphan ended by the shutdown")
+
+
+def test_children_die_with_a_daemon_killed_by_sigkill(tmp_path: Path, cleanup: Started) -> None:
+    conf = config(
+        tmp_path,
+        """
+        [program:web]
+        command=sleep 1002
+        startsecs=0
+        """,
+    )
+    daemon = start_daemonized(conf)
+    cleanup.append(daemon)
+    child = running_pid(conf, "web")
+    cleanup.append(child)
+    os.kill(daemon, signal.SIGKILL)
+    wait_until(lambda: gone(child), what="the child to die with its daemon")
+
+
+def test_leftovers_of_a_killed_daemon_are_stopped_before_the_next_start(
+    tmp_path: Path, cleanup: Started
+) -> None:
+    conf = config(
+        tmp_path,
+        """
+        [program:stubborn]
+        command=/bin/sh -c "trap '' TERM; exec sleep 1003"
+        startsecs=0
+        stopwaitsecs=1
+        """,
+    )
+    # an unrelated process the file will claim, with another start time: never signalled
+    bystander = subprocess.Popen(["sleep", "1004"])
+    cleanup.append(bystander.pid)
+    daemon = start_daemonized(conf)
+    cleanup.append(daemon)
+    first = running_pid(conf, "stubborn")
+    cleanup.append(first)
+    children_file = tmp_path / "d.pid.children"
+    wait_until(lambda: str(first) in children_file.read_text(), what="the children file")
+    os.kill(daemon, signal.SIGKILL)
+    wait_until(lambda: gone(daemon), what="the killed daemon")
+    assert not gone(first)  # it ignores its parent-death signal (SIGTERM)
+    document = json.loads(children_file.read_text())
+    claimed = dict(document["children"][0], name="bystander", pid=bystander.pid)
+    claimed["start_time"] = psutil.Process(bystander.pid).create_time()  # not /proc's ticks
+    document["children"].append(claimed)
+    children_file.write_text(json.dumps(document))
+
+    second_daemon = start_daemonized(conf)
+    cleanup.append(second_daemon)
+    second = running_pid(conf, "stubborn")
+    cleanup.append(second)
+    assert gone(first) and second != first
+    log = (tmp_path / "d.log").read_text()
+    assert f"stopping stubborn (pid {first}), left running by a supervisord" in log
+    assert f"killing stubborn (pid {first}) with SIGKILL: still running 1s after" in log
+    assert "bystander" not in log
+    assert bystander.poll() is None
+    unix_proxy(tmp_path / "s.sock").supervisor.shutdown()
+    wait_until(lambda: gone(second_daemon), what="daemon exit")
+    assert not children_file.exists()
+    bystander.kill()
+    bystander.wait()
+
+
+def test_a_live_daemons_children_are_left_alone(tmp_path: Path, cleanup: Started) -> None:
+    """A second daemon on the same pidfile (refused) never touches the first one's children."""
+    conf = config(
+        tmp_path,
+        """
+        [program:web]
+        command=sleep 1005
+        startsecs=0
+        """,
+    )
+    daemon = start_daemonized(conf)
+    cleanup.append(daemon)
+    child = running_pid(conf, "web")
+    cleanup.append(child)
+    second = subprocess.run(
+        [PY, "-m", "vigil", "-n", "-c", str(conf)], capture_output=True, text=True, timeout=60
+    )
+    assert second.returncode != 0
+    assert running_pid(conf, "web") == child
+    unix_proxy(tmp_path / "s.sock").supervisor.shutdown()
+    wait_until(lambda: gone(daemon), what="daemon exit")

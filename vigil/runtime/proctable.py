@@ -1,0 +1,144 @@
+"""Processes the daemon did not just spawn, identified by pid plus start time, held by pidfd.
+
+A bare pid may have been reused by an unrelated process by the time it is signalled. Every
+process vigil signals outside its own children (leftovers of a killed daemon, the descendants
+of a program stopped with ``killmode = tree``, orphans at shutdown) is first opened as a pidfd,
+then checked against the start time it was seen with; signals go through that pidfd, so they
+reach that very process or nothing. Waiting for such processes to end is waiting for their
+pidfds to become readable: nothing polls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+PROC = "/proc"
+
+
+@dataclass(frozen=True)
+class ProcEntry:
+    pid: int
+    ppid: int
+    pgid: int
+    start_time: int  # clock ticks after boot, /proc/PID/stat field 22
+
+
+def read_entry(pid: int) -> ProcEntry | None:
+    """The /proc figures of one process, or None if it is gone (or a zombie)."""
+    try:
+        with open(f"{PROC}/{pid}/stat", "rb") as handle:
+            raw = handle.read()
+    except OSError:
+        return None
+    # the command name may hold spaces and parentheses: fields start after the last ')'
+    fields = raw[raw.rfind(b")") + 2 :].split()
+    if len(fields) < 20 or fields[0] == b"Z":
+        return None
+    return ProcEntry(pid, int(fields[1]), int(fields[2]), int(fields[19]))
+
+
+def start_time(pid: int) -> int | None:
+    entry = read_entry(pid)
+    return None if entry is None else entry.start_time
+
+
+def all_entries() -> list[ProcEntry]:
+    """Every live process this daemon can see."""
+    entries = []
+    with contextlib.suppress(OSError):
+        for name in os.listdir(PROC):
+            if name.isdigit() and (entry := read_entry(int(name))) is not None:
+                entries.append(entry)
+    return entries
+
+
+def boot_id() -> str:
+    """Distinguishes this boot from the last: pids and start times mean nothing across one."""
+    try:
+        with open(f"{PROC}/sys/kernel/random/boot_id") as handle:
+            return handle.read().strip()
+    except OSError:
+        return ""
+
+
+def environ_has(pid: int, wanted: Iterable[tuple[str, str]]) -> bool:
+    """Whether the environment a process was started with holds every `wanted` pair."""
+    try:
+        with open(f"{PROC}/{pid}/environ", "rb") as handle:
+            present = set(handle.read().split(b"\0"))
+    except OSError:
+        return False
+    return all(f"{key}={value}".encode() in present for key, value in wanted)
+
+
+class HeldProcess:
+    """One process held by a pidfd, proven to be the one seen at `start_time`."""
+
+    def __init__(self, pid: int, fd: int) -> None:
+        self.pid = pid
+        self.fd = fd
+
+    @classmethod
+    def open(cls, pid: int, expected_start: int) -> HeldProcess | None:
+        """Hold `pid` if it is still the process that started at `expected_start`."""
+        try:
+            fd = os.pidfd_open(pid)
+        except OSError:
+            return None
+        if start_time(pid) != expected_start:  # checked after the pidfd pins the process
+            os.close(fd)
+            return None
+        return cls(pid, fd)
+
+    def send(self, number: int) -> bool:
+        """Signal this process (never another that reused its pid); False if it is gone."""
+        try:
+            signal.pidfd_send_signal(self.fd, number)
+        except OSError:
+            return False
+        return True
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.close(self.fd)
+
+
+async def wait_all_gone(held: Iterable[HeldProcess], timeout: float) -> list[HeldProcess]:
+    """Wait (up to `timeout` seconds) until every held process has exited; those left."""
+    loop = asyncio.get_running_loop()
+    waits: dict[asyncio.Future[None], HeldProcess] = {}
+    for process in held:
+        future: asyncio.Future[None] = loop.create_future()
+        loop.add_reader(process.fd, _resolve, future)
+        waits[future] = process
+    try:
+        if waits:
+            await asyncio.wait(waits, timeout=max(0.0, timeout))
+    finally:
+        for process in waits.values():
+            loop.remove_reader(process.fd)
+    return [process for future, process in waits.items() if not future.done()]
+
+
+async def wait_gone(pids: list[int], timeout: float) -> None:
+    """Wait until these processes have ended, however they are (no start time to check:
+    only waiting, never signalling, goes by bare pid)."""
+    held: list[HeldProcess] = []
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            held.append(HeldProcess(pid, os.pidfd_open(pid)))
+    try:
+        await wait_all_gone(held, timeout)
+    finally:
+        for process in held:
+            process.close()
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
