@@ -1,5 +1,5 @@
 """vigil's supervisorctl shell on a pseudo-terminal: the prompt, completion, history, Ctrl-C
-out of ``tail -f`` and ``fg``, the password prompt, colour."""
+out of ``tail -f`` and ``fg``, the password prompt, colour (only when asked for)."""
 
 from __future__ import annotations
 
@@ -160,10 +160,30 @@ def test_password_prompt_on_401(
     assert terminal.interrupt_at_prompt() == 0  # Ctrl-C at the prompt ends the shell, status 0
 
 
-def test_status_state_is_coloured_on_a_terminal(
+def test_status_is_plain_on_a_terminal_by_default(
     daemon: TestDaemon, open_terminal: Callable[..., Terminal]
 ) -> None:
+    """Supervisor #664's end-to-end test reads ``status`` through a pseudo-terminal, as expect
+    and pexpect scripts do: without asking for colour, the text is exactly Supervisor's."""
     terminal = open_terminal(["-s", daemon.serverurl, "status"])
+    assert terminal.wait() == 3
+    assert "sleeper                          RUNNING   pid " in terminal.seen
+    assert "\x1b" not in terminal.seen
+
+
+def test_status_state_is_coloured_on_a_terminal_with_color_auto(
+    daemon: TestDaemon, open_terminal: Callable[..., Terminal]
+) -> None:
+    terminal = open_terminal(["--color=auto", "-s", daemon.serverurl, "status"])
     assert terminal.wait() == 3
     assert "sleeper                          \x1b[32mRUNNING\x1b[0m   pid " in terminal.seen
     assert "grp:manual                       STOPPED   Not started" in terminal.seen
+
+
+def test_color_auto_honours_no_color(
+    daemon: TestDaemon, open_terminal: Callable[..., Terminal]
+) -> None:
+    terminal = open_terminal(["--color=auto", "-s", daemon.serverurl, "status"], NO_COLOR="1")
+    assert terminal.wait() == 3
+    assert "sleeper                          RUNNING   pid " in terminal.seen
+    assert "\x1b" not in terminal.seen

@@ -18,6 +18,18 @@ from vigil.config.reading import OptionReader, ProblemLog, default_of
 
 SUPERVISORCTL = "supervisorctl"
 CTL_FACTORY = "supervisor.ctl_factory"
+# The values of ``color`` (as supervisorctl's ``--color`` accepts them).
+COLOR_MODES = ("auto", "always", "never")
+
+
+def color_mode(value: str) -> str:
+    """``auto``, ``always`` or ``never``, in any case."""
+    mode = value.strip().lower()
+    if mode not in COLOR_MODES:
+        raise dt.ConversionError(
+            f"invalid 'color' value {value!r} (expected auto, always or never)"
+        )
+    return mode
 
 
 def load_ctl(
@@ -85,6 +97,7 @@ def _ctl_section(reader: OptionReader, here: str) -> CtlConfig:
         password=reader.value(SUPERVISORCTL, "password", str, None),
         prompt=prompt,
         history_file=dt.normalize_path(history_file) if history_file else None,
+        color=reader.value(SUPERVISORCTL, "color", color_mode, default_of(CtlConfig, "color")),
     )
 
 

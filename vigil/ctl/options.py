@@ -61,6 +61,13 @@ _SETTING_OF = {
 }
 _HELP_OPTIONS = frozenset({"-h", "-?", "--help"})
 
+# vigil's additions, matched only when a word is not a prefix of one of Supervisor's options
+# (``--co`` stays ``--configuration``). Each takes an optional ``=VALUE``.
+ADDED_LONG_OPTIONS = ("color",)
+COLOR_MODES = ("auto", "always", "never")
+# ``--color`` alone: colour whatever stdout is, as ``ls --color`` does.
+COLOR_WITHOUT_VALUE = "always"
+
 
 class UsageError(Exception):
     """A bad command line or configuration file: ``Error: <message>``, exit status 2."""
@@ -80,6 +87,7 @@ class CommandLine:
         self.username: str | None = None
         self.password: str | None = None
         self.history_file: str | None = None
+        self.color: str | None = None
         self.args: list[str] = []
 
 
@@ -91,7 +99,13 @@ def parse_command_line(argv: list[str]) -> CommandLine:
     for option, value in pairs:
         if option in _HELP_OPTIONS:
             raise HelpRequested()
+        if option == "--color":
+            if line.color is not None:
+                raise UsageError(f"conflicting command line option {option!r}")
+            line.color = color_value(value)
+            continue
         setting = _SETTING_OF[option]
+        value = value or ""
         if setting == "serverurl":
             problem = url_problem(value)
             if problem is not None:
@@ -102,9 +116,10 @@ def parse_command_line(argv: list[str]) -> CommandLine:
     return line
 
 
-def split_options(argv: list[str]) -> tuple[list[tuple[str, str]], list[str]]:
-    """(option, value) pairs up to the first non-option argument, and the arguments after."""
-    pairs: list[tuple[str, str]] = []
+def split_options(argv: list[str]) -> tuple[list[tuple[str, str | None]], list[str]]:
+    """(option, value) pairs up to the first non-option argument, and the arguments after.
+    The value is None only for an added option given without ``=VALUE``."""
+    pairs: list[tuple[str, str | None]] = []
     rest = list(argv)
     while rest and rest[0].startswith("-") and rest[0] != "-":
         word = rest.pop(0)
@@ -117,10 +132,25 @@ def split_options(argv: list[str]) -> tuple[list[tuple[str, str]], list[str]]:
     return pairs, rest
 
 
-def _long_option(text: str, rest: list[str]) -> tuple[str, str]:
+def color_value(value: str | None) -> str:
+    """The colour mode ``--color[=WHEN]`` asks for."""
+    if value is None:
+        return COLOR_WITHOUT_VALUE
+    mode = value.lower()
+    if mode not in COLOR_MODES:
+        raise UsageError(
+            f"invalid value for --color {value!r}: expected auto, always or never"
+        )
+    return mode
+
+
+def _long_option(text: str, rest: list[str]) -> tuple[str, str | None]:
     name, equals, value = text.partition("=")
     candidates = [spec for spec in LONG_OPTIONS if spec.startswith(name)]
     if not candidates:
+        added = [spec for spec in ADDED_LONG_OPTIONS if spec.startswith(name)]
+        if len(added) == 1:
+            return "--" + added[0], value if equals else None
         raise UsageError(f"option --{name} not recognized")
     if name in candidates:
         takes_value = False
@@ -140,8 +170,8 @@ def _long_option(text: str, rest: list[str]) -> tuple[str, str]:
     return "--" + name, value
 
 
-def _short_options(letters: str, rest: list[str]) -> list[tuple[str, str]]:
-    pairs = []
+def _short_options(letters: str, rest: list[str]) -> list[tuple[str, str | None]]:
+    pairs: list[tuple[str, str | None]] = []
     while letters:
         letter, letters = letters[0], letters[1:]
         at = SHORT_OPTIONS.find(letter) if letter != ":" else -1

@@ -25,6 +25,7 @@ class ClientSettings:
         prompt: str,
         history_file: str | None,
         interactive: bool,
+        color: str = "never",
     ) -> None:
         self.serverurl = serverurl
         self.username = username
@@ -32,12 +33,14 @@ class ClientSettings:
         self.prompt = prompt
         self.history_file = history_file
         self.interactive = interactive
+        self.color = color  # "auto", "always" or "never": see CtlConfig.color
 
 
 # What supervisorctl uses without a configuration file: CtlConfig's defaults (a test holds
 # them equal), repeated so that a run without a file does not import the config package.
 DEFAULT_SERVERURL = "http://localhost:9001"
 DEFAULT_PROMPT = "supervisor"
+DEFAULT_COLOR = "never"
 
 
 def resolve_settings(line: CommandLine, argv0: str) -> tuple[ClientSettings, list[str]]:
@@ -56,6 +59,7 @@ def resolve_settings(line: CommandLine, argv0: str) -> tuple[ClientSettings, lis
         prompt=DEFAULT_PROMPT,
         history_file=None,
         interactive=bool(line.interactive) or not line.args,
+        color=DEFAULT_COLOR,
     )
     warnings: list[str] = []
     if path:
@@ -65,6 +69,7 @@ def resolve_settings(line: CommandLine, argv0: str) -> tuple[ClientSettings, lis
         settings.password = ctl.password
         settings.prompt = ctl.prompt
         settings.history_file = ctl.history_file
+        settings.color = ctl.color
         if plugins:
             warnings.append(plugin_warning(plugins))
     # The command line wins over the file. (Supervisor 4.3.0 accepts -r but never uses it.)
@@ -75,6 +80,8 @@ def resolve_settings(line: CommandLine, argv0: str) -> tuple[ClientSettings, lis
         settings.password = line.password
     if line.history_file:
         settings.history_file = os.path.abspath(os.path.expanduser(line.history_file))
+    if line.color is not None:
+        settings.color = line.color
     return settings, warnings
 
 

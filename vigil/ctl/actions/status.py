@@ -43,7 +43,12 @@ STATUS_JSON_FIELDS = (
 
 
 def wants_colour(ctl: Controller) -> bool:
-    """Colour only for a person at a terminal who has not asked for none (no-color.org)."""
+    """Whether to colour states: as ``color`` (or ``--color``) says. Off by default, as
+    Supervisor prints; ``auto`` colours only for a person at a terminal who has not asked
+    for none (no-color.org)."""
+    mode = ctl.settings.color
+    if mode != "auto":
+        return mode == "always"
     if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
         return False
     isatty = getattr(ctl.stdout, "isatty", None)
