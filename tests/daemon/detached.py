@@ -43,7 +43,7 @@ class DetachedDaemon(Daemon):
             text = (self.tmp / "daemon.out").read_text(errors="replace")
             raise AssertionError(f"{self.kind} exited with {launched.returncode}:\n{text}")
         self.pid = int(wait_until(self._pid_written, what=f"{self.kind} to write its pidfile"))
-        wait_until(self._answers_rpc, what=f"{self.kind} daemon to answer on {self.sock}")
+        wait_until(self.answers, what=f"{self.kind} daemon to answer on {self.sock}")
         return self
 
     def _pid_written(self) -> int:
@@ -51,7 +51,7 @@ class DetachedDaemon(Daemon):
             return int(self.pidfile.read_text().strip())
         return 0
 
-    def _answers_rpc(self) -> bool:
+    def answers(self) -> bool:
         if not self.alive():
             text = (self.tmp / "daemon.out").read_text(errors="replace")
             raise AssertionError(f"{self.kind} daemon (pid {self.pid}) died:\n{text}")
