@@ -43,6 +43,8 @@ class ReloadAction(Action):
             return False
         if not confirmed(ctl, "Really restart the remote supervisord process y/N? "):
             return False
+        if not self._config_is_good(ctl):
+            return False
         try:
             ctl.supervisor("restart")
         except Fault as fault:
@@ -53,6 +55,23 @@ class ReloadAction(Action):
         else:
             ctl.output("Restarted supervisord")
         return False
+
+    @staticmethod
+    def _config_is_good(ctl: Controller) -> bool:
+        """Have the daemon read its configuration before restarting: a restart with a broken
+        file would stop every program and come back with nothing (Supervisor) or the old
+        configuration (vigil). Only CANT_REREAD stops the reload, printed as ``reread``
+        prints it; any other answer leaves the decision to ``restart``, so output against a
+        daemon with a good file is exactly Supervisor's."""
+        try:
+            ctl.supervisor("reloadConfig")
+        except Fault as fault:
+            if fault.code != Faults.CANT_REREAD:
+                return True
+            ctl.exit_status = InitExit.GENERIC
+            ctl.output(f"ERROR: {fault.text}")
+            return False
+        return True
 
 
 class ShutdownAction(Action):
