@@ -207,3 +207,94 @@ def test_a_live_daemons_children_are_left_alone(tmp_path: Path, cleanup: Started
     assert running_pid(conf, "web") == child
     unix_proxy(tmp_path / "s.sock").supervisor.shutdown()
     wait_until(lambda: gone(daemon), what="daemon exit")
+
+
+ESCAPING = (
+    # stays below the main process, in a session of its own
+    "setsid sleep {n}1 & "
+    # orphaned: re-parented to the daemon, still in the program's process group
+    "(sleep {n}2 &); "
+    # orphaned and in a session of its own: only the environment tells whose it is
+    "(setsid sleep {n}3 &); "
+    # orphaned, its own session, and deaf to the stop signal
+    "(setsid sh -c 'trap \"\" TERM; exec sleep {n}4' &); "
+    "exec sleep {n}0"
+)
+
+
+def test_killmode_tree_stops_every_descendant_before_stopped(
+    tmp_path: Path, cleanup: Started
+) -> None:
+    conf = config(
+        tmp_path,
+        f"""
+        [program:tree]
+        command=/bin/sh -c "{ESCAPING.format(n=201)}"
+        killmode=tree
+        startsecs=0
+        stopwaitsecs=1
+
+        [program:plain]
+        command=/bin/sh -c "{ESCAPING.format(n=202)}"
+        stopasgroup=true
+        startsecs=0
+        stopwaitsecs=1
+        """,
+    )
+    daemon = start_daemonized(conf)
+    cleanup.append(daemon)
+
+    def family(n: int) -> dict[str, psutil.Process]:
+        found = {
+            process.cmdline()[1]: process
+            for process in psutil.Process(daemon).children(recursive=True)
+            if process.cmdline()[:1] == ["sleep"] and process.cmdline()[1].startswith(str(n))
+        }
+        return found if len(found) == 5 else {}
+
+    tree = wait_until(lambda: family(201), what="the tree program's five processes")
+    plain = wait_until(lambda: family(202), what="the plain program's five processes")
+    for process in (*tree.values(), *plain.values()):
+        cleanup.append(process.pid)
+    rpc = unix_proxy(tmp_path / "s.sock")
+    assert rpc.supervisor.stopProcess("tree") is True
+    assert rpc.supervisor.getProcessInfo("tree")["statename"] == "STOPPED"
+    assert [name for name, process in tree.items() if not gone(process.pid)] == []
+    log = (tmp_path / "d.log").read_text()
+    assert "stopped: tree (terminated by SIGTERM)" in log
+
+    # Supervisor's way (stopasgroup) misses those that left the group (Supervisor #1101)
+    assert rpc.supervisor.stopProcess("plain") is True
+    survivors = sorted(name for name, process in plain.items() if not gone(process.pid))
+    assert survivors == ["2021", "2023", "2024"]
+    rpc.supervisor.shutdown()
+    wait_until(lambda: gone(daemon), what="daemon exit")
+    # the shutdown still ends what the daemon's subtree holds
+    wait_until(lambda: all(gone(p.pid) for p in plain.values()), what="orphans ended")
+
+
+def test_killmode_tree_ends_what_a_crashed_main_process_left(
+    tmp_path: Path, cleanup: Started
+) -> None:
+    conf = config(
+        tmp_path,
+        """
+        [program:crashy]
+        command=/bin/sh -c "(setsid sleep 2031 &); sleep 2030"
+        killmode=tree
+        startsecs=0
+        autorestart=false
+        """,
+    )
+    daemon = start_daemonized(conf)
+    cleanup.append(daemon)
+    main = running_pid(conf, "crashy")
+    cleanup.append(main)
+    escapee = wait_until(lambda: descendants_running(daemon, "sleep", "2031"), what="escapee")[0]
+    cleanup.append(escapee.pid)
+    os.kill(main, signal.SIGKILL)
+    wait_until(lambda: gone(escapee.pid), what="what the crashed program left to be ended")
+    rpc = unix_proxy(tmp_path / "s.sock")
+    assert rpc.supervisor.getProcessInfo("crashy")["statename"] == "EXITED"
+    rpc.supervisor.shutdown()
+    wait_until(lambda: gone(daemon), what="daemon exit")

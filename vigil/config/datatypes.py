@@ -19,7 +19,7 @@ from enum import Enum
 from typing import TypeVar
 from urllib.parse import urlparse
 
-from vigil.config.model import AUTO, Auto, AutoRestart, LogLevel
+from vigil.config.model import AUTO, Auto, AutoRestart, KillMode, LogLevel
 
 T = TypeVar("T")
 
@@ -247,6 +247,14 @@ def auto_restart(value: str) -> AutoRestart:
     if lowered == "unexpected":
         return AutoRestart.UNEXPECTED
     raise ConversionError(f"invalid 'autorestart' value {lowered!r}")
+
+
+def kill_mode(value: str) -> KillMode:
+    try:
+        return KillMode(value.strip().lower())
+    except ValueError:
+        choices = ", ".join(mode.value for mode in KillMode)
+        raise ConversionError(f"invalid 'killmode' value {value!r} (one of {choices})") from None
 
 
 def name_to_uid(value: str) -> int:

@@ -31,6 +31,14 @@ class AutoRestart(Enum):
     ALWAYS = "true"
 
 
+class KillMode(Enum):
+    """What a stop signals (opt-in ``killmode``; without it stopasgroup/killasgroup decide)."""
+
+    PROCESS = "process"  # the program's own process only
+    GROUP = "group"  # its process group (stopasgroup and killasgroup)
+    TREE = "tree"  # every descendant, even those that left the group or were re-parented
+
+
 class Auto(Enum):
     """The ``AUTO`` value of a child logfile or serverurl: vigil chooses the concrete value."""
 
@@ -95,6 +103,7 @@ class ProcessConfig:
     stopwaitsecs: int = 10
     stopasgroup: bool = False
     killasgroup: bool = False
+    killmode: KillMode | None = None  # None: as stopasgroup/killasgroup say (Supervisor's way)
     user: str | None = None  # the name or id as written; uid resolved below
     uid: int | None = None
     redirect_stderr: bool = False

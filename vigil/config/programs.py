@@ -25,6 +25,7 @@ from vigil.config.model import (
     FcgiSocketConfig,
     GroupConfig,
     GroupKind,
+    KillMode,
     Logfile,
     ProcessConfig,
     Source,
@@ -391,6 +392,8 @@ class ProgramReader:
             )
         }
         settings["killasgroup"] = self._value("killasgroup", dt.boolean, settings["stopasgroup"])
+        settings["killmode"] = self._value("killmode", dt.kill_mode, None)
+        self._apply_kill_mode(settings)
         settings["exitcodes"] = self._setting("exitcodes", dt.list_of_exitcodes)
         settings["redirect_stderr"] = self._setting("redirect_stderr", dt.boolean)
         for channel in ("stdout", "stderr"):
@@ -410,6 +413,23 @@ class ProgramReader:
         )
         settings["umask"] = self._value("umask", dt.octal, None)
         return settings
+
+    def _apply_kill_mode(self, settings: dict[str, Any]) -> None:
+        """``killmode`` sets stopasgroup and killasgroup; written beside it, they must agree."""
+        mode = settings["killmode"]
+        if mode is None:
+            return
+        as_group = mode is not KillMode.PROCESS
+        for option in ("stopasgroup", "killasgroup"):
+            written = self.reader.document.get(self.section, option) is not None
+            if written and settings[option] != as_group:
+                self.reader.error(
+                    self.section,
+                    f"killmode = {mode.value} contradicts {option} = "
+                    f"{str(settings[option]).lower()}",
+                    option,
+                )
+            settings[option] = as_group
 
     def _checked(self, settings: dict[str, Any], numprocs: int, process_name: str) -> int:
         """Report what the section's settings cannot be together; the numprocs to build."""

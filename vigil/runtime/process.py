@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
-from collections.abc import Callable, Mapping
+import signal
+from collections.abc import Callable, Coroutine, Mapping
 
 from vigil.clock import Clock
-from vigil.config.model import LogLevel, ProcessConfig
+from vigil.config.model import KillMode, LogLevel, ProcessConfig
 from vigil.core import events
 from vigil.core.bus import EventBus
 from vigil.core.machine import Effect, Kill, Log, ProcessMachine, Spawn, StateChange
@@ -20,7 +21,8 @@ from vigil.core.ports import MainLog, OutputSink
 from vigil.core.states import ProcessState
 from vigil.runtime.command import CommandError, resolve_command
 from vigil.runtime.pipes import OutputPump, StdinClosed, StdinWriter
-from vigil.runtime.proctable import start_time
+from vigil.runtime.process_tree import ProcessTree
+from vigil.runtime.proctable import HeldProcess, start_time, wait_all_gone
 from vigil.runtime.reaper import Reaper
 from vigil.runtime.spawn import SpawnError, SpawnRequest, spawn
 from vigil.runtime.waitstatus import describe_wait_status, signal_name
@@ -48,6 +50,22 @@ class ProcessContext:
         self.server_url = server_url
 
 
+def child_environment(
+    config: ProcessConfig, base_env: Mapping[str, str], server_url: str | None
+) -> dict[str, str]:
+    """The environment a child of `config` gets, in Supervisor's merge order (also what
+    ``--check-config`` searches PATH in)."""
+    env = dict(base_env)
+    env["SUPERVISOR_ENABLED"] = "1"
+    url = config.serverurl if isinstance(config.serverurl, str) else server_url
+    if url:
+        env["SUPERVISOR_SERVER_URL"] = url
+    env["SUPERVISOR_PROCESS_NAME"] = config.name
+    env["SUPERVISOR_GROUP_NAME"] = config.group
+    env.update(config.environment)
+    return env
+
+
 class ProcessRunner:
     def __init__(
         self,
@@ -69,6 +87,11 @@ class ProcessRunner:
         self._waiters: list[tuple[Callable[[ProcessState], bool], asyncio.Future[None]]] = []
         # when the current child started (/proc ticks): with its pid, names it beyond doubt
         self.child_start_time = 0
+        self._tree = (
+            ProcessTree(config.name, config.group) if config.killmode is KillMode.TREE else None
+        )
+        self._main_exited = False  # reaped, its pid free for reuse: never signal it again
+        self._tree_tasks: set[asyncio.Task[None]] = set()
 
     # -- what callers see -----------------------------------------------------------------
 
@@ -99,19 +122,7 @@ class ProcessRunner:
 
     def environment(self) -> dict[str, str]:
         """The child's environment, in Supervisor's merge order."""
-        env = dict(self._ctx.base_env)
-        env["SUPERVISOR_ENABLED"] = "1"
-        url = (
-            self._ctx.server_url
-            if not isinstance(self.config.serverurl, str)
-            else (self.config.serverurl)
-        )
-        if url:
-            env["SUPERVISOR_SERVER_URL"] = url
-        env["SUPERVISOR_PROCESS_NAME"] = self.name
-        env["SUPERVISOR_GROUP_NAME"] = self.group
-        env.update(self.config.environment)
-        return env
+        return child_environment(self.config, self._ctx.base_env, self._ctx.server_url)
 
     def check_command(self) -> None:
         """Raise CommandError now if the command cannot be run (before trying to)."""
@@ -164,6 +175,8 @@ class ProcessRunner:
     def close(self) -> None:
         """Release pipes, timer and sinks once the process is gone for good."""
         self._cancel_timer()
+        for task in self._tree_tasks:
+            task.cancel()
         for pump in self._pumps:
             pump.drain()
             pump.close()
@@ -213,6 +226,7 @@ class ProcessRunner:
                 self._ctx.reaper.watch(exc.pid, lambda status: None)
             return self.machine.spawn_failed(exc.message)
         self._ctx.reaper.watch(child.pid, self._on_exit)
+        self._main_exited = False
         self.child_start_time = start_time(child.pid) or 0
         loop = self._ctx.loop
         self._pumps = [p for p in self._pumps if p.open]
@@ -231,14 +245,54 @@ class ProcessRunner:
             self._stdin.close()
             self._stdin = None
         code, how = describe_wait_status(status)
+        self._main_exited = True
+        if self._tree is not None:
+            if self.machine.state is ProcessState.STOPPING:
+                # STOPPING -> STOPPED only once the whole tree is gone (killmode = tree)
+                self._in_background(self._exit_with_tree(self.machine.pid, code, how))
+                return
+            self._end_tree_left_behind(self._tree, self.machine.pid)
         self._apply(self.machine.exited(code, how))
+
+    async def _exit_with_tree(self, pid: int, code: int, how: str) -> None:
+        assert self._tree is not None
+        await self._tree.wait_gone(pid, self.config.stopsignal)
+        self._tree.forget()
+        self._apply(self.machine.exited(code, how))
+
+    def _end_tree_left_behind(self, tree: ProcessTree, pid: int) -> None:
+        """The main process exited by itself: stop what it left (found now, before a restart
+        spawns a new tree), SIGKILL after stopwaitsecs; the restart does not wait for it."""
+        members = tree.find(pid)
+        tree.forget()
+        if not members:
+            return
+        for member in members:
+            member.send(self.config.stopsignal)
+        self._in_background(self._kill_late(members))
+
+    async def _kill_late(self, members: list[HeldProcess]) -> None:
+        try:
+            for member in await wait_all_gone(members, self.config.stopwaitsecs):
+                member.send(signal.SIGKILL)
+        finally:
+            for member in members:
+                member.close()
+
+    def _in_background(self, work: Coroutine[None, None, None]) -> None:
+        task = self._ctx.loop.create_task(work)
+        self._tree_tasks.add(task)
+        task.add_done_callback(self._tree_tasks.discard)
 
     def _send_kill(self, kill: Kill) -> None:
         pid = self.machine.pid
         as_group = "process group " if kill.group else ""
         signame = signal_name(kill.signal)
         self._debug(f"killing {self.name} (pid {pid}) {as_group}with signal {signame}")
-        self._kill(-pid if kill.group else pid, kill.signal)
+        if not self._main_exited:
+            self._kill(-pid if kill.group else pid, kill.signal)
+        if self._tree is not None:
+            self._tree.signal(pid, kill.signal)
 
     def _kill(self, target: int, number: int) -> None:
         try:

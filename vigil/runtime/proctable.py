@@ -79,9 +79,10 @@ def environ_has(pid: int, wanted: Iterable[tuple[str, str]]) -> bool:
 class HeldProcess:
     """One process held by a pidfd, proven to be the one seen at `start_time`."""
 
-    def __init__(self, pid: int, fd: int) -> None:
+    def __init__(self, pid: int, fd: int, start_time: int = 0) -> None:
         self.pid = pid
         self.fd = fd
+        self.start_time = start_time
 
     @classmethod
     def open(cls, pid: int, expected_start: int) -> HeldProcess | None:
@@ -93,7 +94,7 @@ class HeldProcess:
         if start_time(pid) != expected_start:  # checked after the pidfd pins the process
             os.close(fd)
             return None
-        return cls(pid, fd)
+        return cls(pid, fd, expected_start)
 
     def send(self, number: int) -> bool:
         """Signal this process (never another that reused its pid); False if it is gone."""
@@ -108,8 +109,11 @@ class HeldProcess:
             os.close(self.fd)
 
 
-async def wait_all_gone(held: Iterable[HeldProcess], timeout: float) -> list[HeldProcess]:
-    """Wait (up to `timeout` seconds) until every held process has exited; those left."""
+async def wait_all_gone(
+    held: Iterable[HeldProcess], timeout: float | None
+) -> list[HeldProcess]:
+    """Wait (up to `timeout` seconds, None: no limit) until every held process has exited;
+    those left."""
     loop = asyncio.get_running_loop()
     waits: dict[asyncio.Future[None], HeldProcess] = {}
     for process in held:
@@ -118,7 +122,7 @@ async def wait_all_gone(held: Iterable[HeldProcess], timeout: float) -> list[Hel
         waits[future] = process
     try:
         if waits:
-            await asyncio.wait(waits, timeout=max(0.0, timeout))
+            await asyncio.wait(waits, timeout=None if timeout is None else max(0.0, timeout))
     finally:
         for process in waits.values():
             loop.remove_reader(process.fd)
