@@ -18,9 +18,11 @@ command={PY} -c "pass"
 startsecs=0
 autorestart=false
 
+# Exits at once, long before its startsecs: "Exited too quickly" however slow the machine is
+# (with startsecs=1 a loaded machine could take longer than that to start Python).
 [program:quick]
 command={PY} -c "raise SystemExit(1)"
-startsecs=1
+startsecs=3600
 startretries=0
 autostart=false
 

@@ -1,16 +1,22 @@
 """supervisorctl's command line: our parser against ``getopt`` (what Supervisor uses), our URL
-test against ``urllib.parse`` (likewise), and the settings that result."""
+test against Supervisor's own, and the settings that result."""
 
 from __future__ import annotations
 
 import getopt
+import json
+import os
+import select
+import subprocess
+import time
+from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from tests.ctl.harness import DEADLINE, reference_bin
 from vigil.config.model import CtlConfig
 from vigil.ctl.options import (
     LONG_OPTIONS,
@@ -55,23 +61,80 @@ URL_PARTS = st.sampled_from(
 )  # fmt: skip
 
 
-def _supervisor_says(value: str) -> str | None:
-    """Supervisor's ``datatypes.url``: the scheme, and a network location or a path."""
+# Supervisor 4.3.0's own check of a server URL (``datatypes.url``), one value per line of JSON
+# in, its error message (or null when it accepts the value) per line of JSON out.
+URL_ORACLE = """
+import json, sys
+from supervisor.datatypes import url
+for line in sys.stdin:
     try:
-        parts = urlparse(value)
+        url(json.loads(line))
     except ValueError as error:
-        return str(error)
-    if parts.scheme and (parts.netloc or parts.path):
-        return None
-    return f"value {value!r} is not a URL"
+        answer = str(error)
+    else:
+        answer = None
+    print(json.dumps(answer), flush=True)
+"""
 
 
-@given(st.lists(URL_PARTS, max_size=8).map("".join))
-@example("http://[::1")
-@example("http:;x")
-@example("unix:///tmp/s.sock")
-def test_url_check_agrees_with_urlparse(value: str) -> None:
-    assert url_problem(value) == _supervisor_says(value)
+class SupervisorUrlCheck:
+    """Asks Supervisor's ``datatypes.url``, in a process of Supervisor's venv kept for the
+    module (one process per value would make the property test crawl)."""
+
+    def __init__(self) -> None:
+        self._proc = subprocess.Popen(
+            [reference_bin("python"), "-c", URL_ORACLE],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        self._pending = b""
+
+    def problem(self, value: str) -> str | None:
+        assert self._proc.stdin is not None
+        self._proc.stdin.write(json.dumps(value).encode() + b"\n")
+        self._proc.stdin.flush()
+        answer: str | None = json.loads(self._read_line())
+        return answer
+
+    def _read_line(self) -> bytes:
+        assert self._proc.stdout is not None
+        fd = self._proc.stdout.fileno()
+        deadline = time.monotonic() + DEADLINE
+        while b"\n" not in self._pending:
+            left = deadline - time.monotonic()
+            readable, _, _ = select.select([fd], [], [], max(left, 0))
+            assert readable, f"Supervisor's url check gave no answer within {DEADLINE} s"
+            chunk = os.read(fd, 65536)
+            assert chunk, f"Supervisor's url check exited with {self._proc.wait()}"
+            self._pending += chunk
+        line, self._pending = self._pending.split(b"\n", 1)
+        return line
+
+    def close(self) -> None:
+        assert self._proc.stdin is not None
+        self._proc.stdin.close()
+        self._proc.wait(DEADLINE)
+
+
+@pytest.fixture(scope="module")
+def supervisor_url() -> Iterator[SupervisorUrlCheck]:
+    check = SupervisorUrlCheck()
+    try:
+        yield check
+    finally:
+        check.close()
+
+
+@settings(deadline=None)  # each example waits for another process: no bound on a loaded machine
+@given(value=st.lists(URL_PARTS, max_size=8).map("".join))
+@example(value="http://[::1")
+@example(value="http://[::1]:9001")
+@example(value="http://]::1[")
+@example(value="http://h\u00e9/")
+@example(value="http:;x")
+@example(value="unix:///tmp/s.sock")
+def test_url_check_agrees_with_supervisors(supervisor_url: SupervisorUrlCheck, value: str) -> None:
+    assert url_problem(value) == supervisor_url.problem(value)
 
 
 def test_options_apply_in_order() -> None:
