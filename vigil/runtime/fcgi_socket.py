@@ -91,21 +91,16 @@ class FcgiSocket:
             sock.close()
             raise SocketSetupError(describe(exc)) from None
         owner, mode = self.config.owner, self.config.mode
+        step = ""
         try:
             if owner is not None:
+                step = f"cannot change the owner of {path} to {owner[0]}:{owner[1]}"
                 os.chown(path, owner[0], owner[1])
-        except OSError as exc:
-            self._release(sock)
-            raise SocketSetupError(
-                f"cannot change the owner of {path} to {owner}: {describe(exc)}"
-            ) from None
-        try:
+            step = f"cannot change the mode of {path} to {mode:o}"
             os.chmod(path, mode)
         except OSError as exc:
             self._release(sock)
-            raise SocketSetupError(
-                f"cannot change the mode of {path} to {mode:o}: {describe(exc)}"
-            ) from None
+            raise SocketSetupError(f"{step}: {describe(exc)}") from None
         return sock
 
     def _release(self, sock: socket.socket) -> None:
