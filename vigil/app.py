@@ -21,9 +21,9 @@ from vigil import SUPERVISOR_COMPAT_VERSION
 from vigil.clock import SystemClock
 from vigil.config.cli import USAGE, DaemonArgs, UsageError, parse_daemon_args
 from vigil.config.errors import ConfigError
-from vigil.config.loader import check, load
+from vigil.config.loader import inspect, load
 from vigil.config.model import Config, GroupKind, LogLevel
-from vigil.config.search import find_config
+from vigil.config.search import find_config, not_found_message
 from vigil.core import events
 from vigil.core.bus import EventBus
 from vigil.core.naming import split_namespec
@@ -36,6 +36,7 @@ from vigil.runtime.leftovers import (
     children_file_path,
     stop_leftovers,
 )
+from vigil.runtime.preflight import run_problems, startup_problem
 from vigil.runtime.process import ProcessContext
 from vigil.runtime.reaper import Reaper, become_subreaper
 from vigil.runtime.spawn import close_on_exec_inherited
@@ -200,7 +201,8 @@ class Daemon:
         try:
             mainlog = MainLogger.from_config(settings)
         except OSError as exc:
-            raise Fatal(f"could not open the log file {settings.logfile}: {exc}") from None
+            reason = exc.strerror or str(exc)
+            raise Fatal(f"could not open the log file {settings.logfile}: {reason}") from None
         self.mainlog = mainlog
         pending = PendingLog()
         for message in self.config.infos:
@@ -221,11 +223,17 @@ class Daemon:
         """Open the main log and bind every HTTP listener, before the daemon detaches, so
         that a refusal (port in use, another daemon on the socket) reaches the terminal."""
         mainlog = self._open_main_log()
+        problem = startup_problem(self.config)
+        if problem is not None:
+            mainlog.log(LogLevel.CRIT, problem)
+            mainlog.close()
+            raise Fatal(problem)
         try:
             self._listeners = await bind_all(
                 self.config.unix_servers, self.config.inet_servers, mainlog
             )
         except ServerStartError as exc:
+            mainlog.log(LogLevel.CRIT, str(exc))
             mainlog.close()
             raise Fatal(str(exc)) from None
 
@@ -302,10 +310,7 @@ def _read_config(args: DaemonArgs) -> Config:
     if path is None:
         path = find_config(sys.argv[0])
         if path is None:
-            raise Fatal(
-                "No config file found at default paths; use the -c option to specify a "
-                "config file at a different path"
-            )
+            raise Fatal(not_found_message(sys.argv[0]))
     elif not os.path.exists(path):
         raise Fatal(f"could not find config file {path}")
     try:
@@ -341,16 +346,34 @@ def _looks_like_us(pid: int) -> bool:
 
 
 def _check_only(args: DaemonArgs) -> int:
+    """``--check-config``: every problem of the file, then of running it on this machine.
+    Errors exit 1; warnings alone are printed and exit 0."""
     path = args.configfile or find_config(sys.argv[0])
     if path is None:
-        print("Error: No config file found at default paths", file=sys.stderr)
+        print(f"Error: {not_found_message(sys.argv[0])}", file=sys.stderr)
         return 2
-    problems = check(path)
+    inspection = inspect(path)
+    problems = list(inspection.problems)
+    if inspection.config is not None:
+        config = dataclasses.replace(
+            inspection.config, supervisord=args.apply(inspection.config.supervisord)
+        )
+        # an option whose text is wrong is reported once, for its text
+        wrong = {(p.section, p.option) for p in problems if p.is_error}
+        found = run_problems(config, inspection.entry, os.environ, server_url(config))
+        problems.extend(p for p in found if (p.section, p.option) not in wrong)
+    files = {path: 0}
+    for problem in problems:
+        files.setdefault(problem.file, len(files))
+    problems.sort(key=lambda p: (files[p.file], p.line))
     for problem in problems:
         print(problem)
-    if not problems:
-        print(f"{path}: OK")
-    return 1 if problems else 0
+    errors = sum(problem.is_error for problem in problems)
+    if errors:
+        return 1
+    warnings = len(problems)
+    print(f"{path}: OK" + (f" ({warnings} warning{'s' * (warnings != 1)})" if warnings else ""))
+    return 0
 
 
 def supervisord_main(argv: Sequence[str] | None = None) -> None:
@@ -373,10 +396,13 @@ def supervisord_main(argv: Sequence[str] | None = None) -> None:
 def _run(args: DaemonArgs) -> int:
     try:
         config = _read_config(args)
+    except Fatal as exc:
+        _report(exc.message)
+        return exc.status
+    try:
         _prepare_process(config)
     except (Fatal, proc.DaemonSetupError) as exc:
-        message = exc.message if isinstance(exc, Fatal) else str(exc)
-        sys.stderr.write(f"Error: {message}\nFor help, use {PROG} -h\n")
+        _report(exc.message if isinstance(exc, Fatal) else str(exc))
         return 2
     first = True
     while True:
@@ -388,8 +414,12 @@ def _run(args: DaemonArgs) -> int:
                 proc.daemonize(config.supervisord.directory, config.supervisord.umask)
             mood = asyncio.run(daemon.run())
         except Fatal as exc:
-            sys.stderr.write(f"Error: {exc.message}\nFor help, use {PROG} -h\n")
+            _report(exc.message)
             return exc.status
+        except OSError as exc:
+            # something the start-up checks could not foresee: one line, and nothing left
+            _abandon(daemon, f"{exc.filename or 'start-up'}: {exc.strerror or exc}")
+            return 2
         if mood is SupervisorState.SHUTDOWN:
             return 0
         first = False
@@ -398,3 +428,29 @@ def _run(args: DaemonArgs) -> int:
         except Fatal as exc:
             # keep the configuration that worked rather than leave the host unsupervised
             sys.stderr.write(f"Error: {exc.message} (restarting with the previous config)\n")
+
+
+def _report(message: str) -> None:
+    """A start-up failure on stderr: one line per problem, without Supervisor's "For help"
+    line (kept for usage errors only: the failure is not about how the command was used)."""
+    sys.stderr.write(f"Error: {message}\n")
+
+
+def _abandon(daemon: Daemon, message: str) -> None:
+    """Give up a start that failed half-way: say why, then remove the socket files and the
+    pidfile this daemon made, so that nothing suggests it is running."""
+    if daemon.mainlog is not None:
+        daemon.mainlog.log(LogLevel.CRIT, message)
+        daemon.mainlog.close()
+    for listener in daemon._listeners or ():
+        listener.close()
+    pidfile = daemon.config.supervisord.pidfile
+    if daemon.first and _names_us(pidfile):
+        proc.remove_pidfile(pidfile)
+    _report(message)
+
+
+def _names_us(pidfile: str) -> bool:
+    with contextlib.suppress(OSError, ValueError):
+        return int(Path(pidfile).read_text().strip() or 0) == os.getpid()
+    return False

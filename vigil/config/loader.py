@@ -68,8 +68,9 @@ def check(path: str, *, environ: Mapping[str, str] | None = None) -> list[Proble
 
 @dataclasses.dataclass(frozen=True)
 class Inspection:
-    """What checking a file found: its problems, and (when it loads) the model and the
-    document, so that checks of the running environment can name each option's place."""
+    """What checking a file found: its problems, the model and the document, so that checks
+    of the running environment can name each option's place. The model is None when the
+    file could not be read at all; where an option has an error it holds the fallback."""
 
     problems: list[Problem]
     config: Config | None = None
@@ -80,7 +81,7 @@ class Inspection:
 
 
 def inspect(path: str, *, environ: Mapping[str, str] | None = None) -> Inspection:
-    """`check`, keeping the model (None if the file has errors) and the document read."""
+    """`check`, keeping the model and the document read."""
     try:
         config, problems, document = _load(path, environ)
     except ConfigError as exc:
@@ -89,8 +90,7 @@ def inspect(path: str, *, environ: Mapping[str, str] | None = None) -> Inspectio
     ctl_view(read_main(path, ctl_problems), path, environ, ctl_problems)
     found = list(problems.items)
     found.extend(p for p in ctl_problems.items if p not in found)
-    usable = config if not problems.errors else None
-    return Inspection(problems.in_file_order(found), usable, document)
+    return Inspection(problems.in_file_order(found), config, document)
 
 
 def _load(

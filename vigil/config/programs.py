@@ -447,8 +447,7 @@ class ProgramReader:
         for option in NEGATIVE_WARNED:
             if settings[option] < 0:
                 reader.problems.warn(
-                    f"{option} = {settings[option]} is negative: Supervisor accepts it, "
-                    f"and it acts as 0",
+                    "a negative value: Supervisor accepts it, and it acts as 0",
                     section=section,
                     option=option,
                     entry=reader.document.get(section, option),
