@@ -98,13 +98,32 @@ class Daemon:
         self.mainlog: MainLogger | None = None
         self._listeners: list[Listener] | None = None
         self._intent: asyncio.Future[SupervisorState] | None = None
+        self.next_config: Config | None = None  # read and checked when a restart was asked
 
     # DaemonControl, for the RPC namespace
     def request_shutdown(self) -> None:
         self._decide(SupervisorState.SHUTDOWN)
 
     def request_restart(self) -> None:
+        """Restart into the configuration as it is now, or refuse (ConfigError) with every
+        problem in the main log: a broken file must not cost the running programs."""
+        self.next_config = self._checked_config()
         self._decide(SupervisorState.RESTARTING)
+
+    def _checked_config(self) -> Config:
+        try:
+            return self.reread()
+        except ConfigError as exc:
+            errors = [problem for problem in exc.problems if problem.is_error]
+            if self.mainlog is not None:
+                self.mainlog.log(
+                    LogLevel.ERRO,
+                    f"restart refused, nothing was stopped: {self.config.path} has "
+                    f"{len(errors)} error(s)",
+                )
+                for problem in errors:
+                    self.mainlog.log(LogLevel.ERRO, str(problem))
+            raise
 
     def reread(self) -> Config:
         fresh = load(self.config.path)
@@ -278,7 +297,12 @@ class Daemon:
             mood = SIGNAL_INTENTS[number]
             what = "exit" if mood is SupervisorState.SHUTDOWN else "restart"
             mainlog.log(LogLevel.WARN, f"received {number.name} indicating {what} request")
-            if supervisor.mood is SupervisorState.RUNNING:
+            if supervisor.mood is not SupervisorState.RUNNING:
+                return
+            if mood is SupervisorState.RESTARTING:
+                with contextlib.suppress(ConfigError):  # refused, and said why in the log
+                    self.request_restart()
+            else:
                 self._decide(mood)
 
         def on_reopen() -> None:
@@ -423,6 +447,9 @@ def _run(args: DaemonArgs) -> int:
         if mood is SupervisorState.SHUTDOWN:
             return 0
         first = False
+        if daemon.next_config is not None:
+            config = daemon.next_config
+            continue
         try:
             config = _read_config(args)
         except Fatal as exc:

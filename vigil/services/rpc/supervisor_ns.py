@@ -158,12 +158,17 @@ class SupervisorNamespace(ProcessControl):
 
     @published
     async def restart(self) -> bool:
-        """Restart the daemon: stop everything, read the configuration again, start.
+        """Restart the daemon: read the configuration again, stop everything, start.
+        A configuration that does not load is refused with CANT_REREAD before anything stops.
 
         @return boolean result always return True unless error
         """
         self._check_running()
-        self.daemon.request_restart()
+        try:
+            self.daemon.request_restart()
+        except ConfigError as exc:
+            # nothing is stopped: a broken file must not cost the running programs
+            raise RPCError(Faults.CANT_REREAD, str(exc)) from None
         return True
 
     @published
