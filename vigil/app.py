@@ -112,7 +112,11 @@ class Daemon:
 
     def _checked_config(self) -> Config:
         try:
-            return self.reread()
+            fresh = self.reread()
+            unusable = startup_problem(fresh)  # what would stop the next life at its start
+            if unusable is not None:
+                raise ConfigError.single(unusable, fresh.path)
+            return fresh
         except ConfigError as exc:
             errors = [problem for problem in exc.problems if problem.is_error]
             if self.mainlog is not None:

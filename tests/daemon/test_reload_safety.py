@@ -82,3 +82,19 @@ def running_pid_other_than(conf: Path, old: int) -> int:
         return int(info["pid"]) if running else 0
 
     return int(wait_until(new_pid, what="the restarted program"))
+
+
+def test_restart_into_an_unusable_childlogdir_is_refused(daemon: tuple[Path, int, int]) -> None:
+    """A file that loads but could not start (here: AUTO logs into a missing directory) is
+    refused too: the next life would otherwise die at its start, leaving nothing running."""
+    conf, pid, child = daemon
+    missing = conf.parent / "gone"
+    text = conf.read_text()
+    conf.write_text(text.replace(f"childlogdir={conf.parent}", f"childlogdir={missing}"))
+    rpc = unix_proxy(conf.parent / "s.sock")
+    with pytest.raises(xmlrpc.client.Fault) as caught:
+        rpc.supervisor.restart()
+    assert caught.value.faultCode == 92 and str(missing) in caught.value.faultString
+    assert rpc.supervisor.getProcessInfo("web")["pid"] == child
+    rpc.supervisor.shutdown()
+    wait_until(lambda: gone(pid), what="daemon exit")
