@@ -451,14 +451,9 @@ def _run(args: DaemonArgs) -> int:
         if mood is SupervisorState.SHUTDOWN:
             return 0
         first = False
-        if daemon.next_config is not None:
-            config = daemon.next_config
-            continue
-        try:
-            config = _read_config(args)
-        except Fatal as exc:
-            # keep the configuration that worked rather than leave the host unsupervised
-            sys.stderr.write(f"Error: {exc.message} (restarting with the previous config)\n")
+        # a restart is only decided once its configuration has loaded (request_restart)
+        assert daemon.next_config is not None
+        config = daemon.next_config
 
 
 def _report(message: str) -> None:
