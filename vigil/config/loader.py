@@ -39,6 +39,7 @@ from vigil.config.model import (
 )
 from vigil.config.programs import PROGRAM_SECTION_KEYS, GroupReader
 from vigil.config.reading import OptionReader, ProblemLog, default_of
+from vigil.config.server_limits import SERVER_LIMIT_KEYS, connection_limits
 
 T = TypeVar("T")
 
@@ -49,8 +50,10 @@ MAIN_RPCINTERFACE = "supervisor.rpcinterface:make_main_rpcinterface"
 
 SUPERVISORD_KEYS = frozenset(f.name for f in dataclasses.fields(SupervisordConfig))
 CTL_KEYS = frozenset(f.name for f in dataclasses.fields(CtlConfig))
-UNIX_SERVER_KEYS = frozenset({"file", "chmod", "chown", "username", "password"})
-INET_SERVER_KEYS = frozenset({"port", "username", "password"})
+UNIX_SERVER_KEYS = (
+    frozenset({"file", "chmod", "chown", "username", "password"}) | SERVER_LIMIT_KEYS
+)
+INET_SERVER_KEYS = frozenset({"port", "username", "password"}) | SERVER_LIMIT_KEYS
 
 
 def load(path: str, *, environ: Mapping[str, str] | None = None) -> Config:
@@ -275,7 +278,8 @@ def _inet_servers(reader: OptionReader) -> list[InetServerConfig]:
                 reader.error(section, f"section [{section}] has no port value")
             continue
         host, number = reader.converted(section, "port", dt.inet_address, port, ("", 0))
-        servers.append(InetServerConfig(section, host, number, username, password))
+        limits = connection_limits(reader, section, InetServerConfig)
+        servers.append(InetServerConfig(section, host, number, username, password, **limits))
     return servers
 
 
@@ -308,7 +312,10 @@ def _unix_servers(reader: OptionReader, here: str) -> list[UnixServerConfig]:
                 section, "chmod", dt.octal, chmod_text, chmod, f"Invalid chmod value {chmod_text}"
             )
         path = dt.normalize_path(file.strip())
-        servers.append(UnixServerConfig(section, path, chmod, chown, username, password))
+        limits = connection_limits(reader, section, UnixServerConfig)
+        servers.append(
+            UnixServerConfig(section, path, chmod, chown, username, password, **limits)
+        )
     return servers
 
 

@@ -163,6 +163,9 @@ class UnixServerConfig:
     chown: tuple[int, int] | None = None  # (uid, gid); -1 leaves one unchanged
     username: str | None = None
     password: str | None = None  # cleartext or "{SHA}<hex>"
+    # vigil additions, the same two as InetServerConfig's (see there for why these defaults)
+    request_timeout: float = 30.0
+    max_connections: int = 128
 
 
 @dataclass(frozen=True)
@@ -172,6 +175,13 @@ class InetServerConfig:
     port: int
     username: str | None = None
     password: str | None = None
+    # vigil additions. A client must send a whole request head within request_timeout
+    # seconds of connecting (or of its previous response), so idle and half-sent connections
+    # do not pile up. 128 connections per listener is far more than supervisorctl, tail -f
+    # streams and a few browsers use, yet two listeners at the cap leave most of the default
+    # minfds (1024) to the children's pipes and log files.
+    request_timeout: float = 30.0
+    max_connections: int = 128
 
 
 @dataclass(frozen=True)

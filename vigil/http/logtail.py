@@ -74,6 +74,10 @@ async def _follow(request: web.Request, path: str | None) -> web.StreamResponse:
         while True:
             handle = await _pump(response, handle, path)
             await asyncio.sleep(FOLLOW_INTERVAL)
+    except ConnectionError:
+        # The client went away (supervisorctl tail -f interrupted, a browser tab closed):
+        # the normal end of a stream, nothing to report.
+        return response
     finally:
         handle.close()
 

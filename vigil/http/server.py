@@ -9,15 +9,19 @@ needs comes from its registrar's closure, so the applications share no state of 
 from __future__ import annotations
 
 import asyncio
+import logging
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from vigil.config.model import InetServerConfig, LogLevel, UnixServerConfig
 from vigil.core.ports import MainLog
-from vigil.http.auth import BasicCredentials, basic_auth_middleware, credentials_of
-from vigil.http.listeners import Listener, ServerStartError, bind_all
+from vigil.http.auth import basic_auth_middleware, credentials_of
+from vigil.http.guard import ConnectionGuard, ConnectionLimits
+from vigil.http.listeners import BACKLOG, Listener, ServerStartError, bind_all
 
 __all__ = ["HeaderLimits", "HttpServer", "RouteRegistrar", "ServerStartError"]
 
@@ -37,6 +41,42 @@ class HeaderLimits:
 class _Running:
     listener: Listener
     runner: web.AppRunner
+    server: asyncio.AbstractServer
+    guard: ConnectionGuard
+
+
+# What a client does to its own connection: hang up, reset it, send something that is not
+# HTTP. Normal events for a server, worth a DEBUG line at most.
+_CLIENT_TROUBLE = (ConnectionError, HttpProcessingError)
+
+
+class _MainLogHandler(logging.Handler):
+    """Puts what the HTTP implementation logs into the main log, never on stderr: a client's
+    own trouble as one DEBUG line, anything else (a bug) at ERROR with its traceback."""
+
+    def __init__(self, main_log: MainLog) -> None:
+        super().__init__(logging.DEBUG)
+        self._main_log = main_log
+
+    def emit(self, record: logging.LogRecord) -> None:
+        error = record.exc_info[1] if record.exc_info else None
+        message = f"HTTP server: {record.getMessage()}"
+        if error is None or isinstance(error, _CLIENT_TROUBLE):
+            reason = str(error).strip().splitlines()[0] if error is not None and str(error) else ""
+            detail = f" ({type(error).__name__}: {reason})" if error is not None else ""
+            self._main_log.log(LogLevel.DEBG, message + detail)
+            return
+        details = "".join(traceback.format_exception(error)).rstrip()
+        self._main_log.log(LogLevel.ERRO, f"{message}\n{details}")
+
+
+def _server_logger(main_log: MainLog) -> logging.Logger:
+    """A logger of its own (not in logging's registry, so nothing configured elsewhere and no
+    last-resort stderr handler sees its records) that writes to the main log."""
+    logger = logging.Logger("vigil.http.server", logging.DEBUG)
+    logger.propagate = False
+    logger.addHandler(_MainLogHandler(main_log))
+    return logger
 
 
 class HttpServer:
@@ -98,9 +138,8 @@ class HttpServer:
         ]
         try:
             for config, listener in zip(configs, listeners, strict=True):
+                self._running.append(await self._serve(listener, config))
                 credentials = credentials_of(config.username, config.password)
-                runner = await self._serve(listener, credentials)
-                self._running.append(_Running(listener, runner))
                 if credentials is None:
                     self._main_log.log(
                         LogLevel.CRIT,
@@ -116,14 +155,17 @@ class HttpServer:
         """Stop accepting, let requests in flight finish (up to the shutdown timeout), and
         remove the socket files this server created. It can be started again afterwards."""
         running, self._running = self._running, []
+        for entry in running:
+            entry.server.close()  # accept nothing more; the runner closes the connections
         await asyncio.gather(*(entry.runner.cleanup() for entry in running), return_exceptions=True)
         for entry in running:
             entry.listener.close()
         self._started = False
 
     async def _serve(
-        self, listener: Listener, credentials: BasicCredentials | None
-    ) -> web.AppRunner:
+        self, listener: Listener, config: InetServerConfig | UnixServerConfig
+    ) -> _Running:
+        credentials = credentials_of(config.username, config.password)
         middlewares = [] if credentials is None else [basic_auth_middleware(credentials)]
         app = web.Application(middlewares=middlewares)
         for registrar in self._registrars:
@@ -134,15 +176,28 @@ class HttpServer:
             handle_signals=False,
             access_log=None,
             shutdown_timeout=self._shutdown_timeout,
+            # between requests of a kept-alive connection, the same bound as for the first
+            keepalive_timeout=config.request_timeout,
+            logger=_server_logger(self._main_log),
             max_line_size=limits.max_line_size,
             max_field_size=limits.max_field_size,
             max_headers=limits.max_headers,
         )
         await runner.setup()
+        assert runner.server is not None  # set up just above
+        guard = ConnectionGuard(
+            config.name,
+            listener.where,
+            ConnectionLimits(config.request_timeout, config.max_connections),
+            self._main_log,
+        )
         try:
-            site = web.SockSite(runner, listener.sock, backlog=1024)
-            await site.start()
+            # served through the guard rather than an aiohttp site: the guard wraps the
+            # protocol factory, so it sees every connection before the HTTP protocol does
+            server = await asyncio.get_running_loop().create_server(
+                guard.wrap(runner.server), sock=listener.sock, backlog=BACKLOG
+            )
         except BaseException:
             await runner.cleanup()
             raise
-        return runner
+        return _Running(listener, runner, server, guard)
