@@ -3,7 +3,7 @@ VENV := .venv
 SUPERVISOR_VENV := .venv-supervisor
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install dev supervisor-ref bench bench-quick clean
+.PHONY: run test e2e lint install dev supervisor-ref bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ lint: dev
 
 test: dev supervisor-ref lint
 	$(BIN)/pytest -n 2 tests
+
+# Supervisor 4.3.0's own end-to-end suite against vigil's commands (also part of `test`).
+e2e: dev supervisor-ref
+	$(BIN)/pytest -n 0 tests/e2e
 
 bench: dev supervisor-ref
 	$(BIN)/python -m bench
