@@ -71,15 +71,23 @@ async def _follow(request: web.Request, path: str | None) -> web.StreamResponse:
         response.enable_chunked_encoding()
         await response.prepare(request)
         handle.seek(max(0, stat.st_size - BACKLOG))
-        while True:
+        while not _client_gone(request):
             handle = await _pump(response, handle, path)
             await asyncio.sleep(FOLLOW_INTERVAL)
+        return response
     except ConnectionError:
         # The client went away (supervisorctl tail -f interrupted, a browser tab closed):
         # the normal end of a stream, nothing to report.
         return response
     finally:
         handle.close()
+
+
+def _client_gone(request: web.Request) -> bool:
+    """Whether the client hung up: then a quiet log no longer keeps its stream, and its file,
+    open until the next write would fail."""
+    transport = request.transport
+    return transport is None or transport.is_closing()
 
 
 async def _pump(response: web.StreamResponse, handle: BinaryIO, path: str) -> BinaryIO:
