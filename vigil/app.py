@@ -187,7 +187,9 @@ class Daemon:
         )
         try:
             await stop_leftovers(children_file.path, mainlog)
-            bus.subscribe("PROCESS_STATE", lambda event: children_file.changed())
+            # only spawns add to what a killed daemon leaves; an exited child in the file is
+            # harmless (checked by start time), so exits cost no write
+            bus.subscribe("PROCESS_STATE_STARTING", lambda event: children_file.changed())
             self._write_pidfile(mainlog)
             mainlog.log(LogLevel.INFO, f"supervisord started with pid {os.getpid()}")
             ticks.start()

@@ -4,8 +4,9 @@ A daemon killed with SIGKILL (the OOM killer, a crash) cannot stop its programs.
 children get their parent-death signal, but one that ignores it, or a process group it leads,
 may keep running, holding ports and files; the next daemon would then start second copies
 beside them. So the daemon keeps a small file beside its pidfile naming each child it has
-(pid, process group, start time, and how it is to be stopped), rewritten once per loop turn in
-which something changed, and removed when the daemon ends normally. At start-up, before
+(pid, start time, and how it is to be stopped), rewritten once per loop turn in which a child
+was spawned (a child that has exited may stay listed until the next spawn: it is recognised as
+gone by its start time), and removed when the daemon ends normally. At start-up, before
 spawning anything, a file still present means the last daemon died: every child it names that
 is still the same process (pid and start time, same boot) gets its stop signal, then SIGKILL
 after its `stopwaitsecs`, each with one line in the main log.
