@@ -93,6 +93,10 @@ class Started:
                 process.kill()  # refuses a process that merely reuses the pid
 
 
+def text_of(path: Path) -> str:
+    return path.read_text() if path.exists() else ""
+
+
 @pytest.fixture
 def cleanup() -> Iterator[Started]:
     started = Started()
@@ -187,7 +191,8 @@ def test_leftovers_of_a_killed_daemon_are_stopped_before_the_next_start(
 
 
 def test_a_live_daemons_children_are_left_alone(tmp_path: Path, cleanup: Started) -> None:
-    """A second daemon on the same pidfile (refused) never touches the first one's children."""
+    """A second daemon sharing the pidfile (a foreground one is not refused) never touches
+    the children of the first, which is still running."""
     conf = config(
         tmp_path,
         """
@@ -200,10 +205,28 @@ def test_a_live_daemons_children_are_left_alone(tmp_path: Path, cleanup: Started
     cleanup.append(daemon)
     child = running_pid(conf, "web")
     cleanup.append(child)
-    second = subprocess.run(
-        [PY, "-m", "vigil", "-n", "-c", str(conf)], capture_output=True, text=True, timeout=60
+    children_file = tmp_path / "d.pid.children"
+    wait_until(lambda: str(child) in children_file.read_text(), what="the children file")
+    other = tmp_path / "other"
+    other.mkdir()
+    second_conf = other / "supervisord.conf"
+    second_conf.write_text(
+        conf.read_text()
+        .replace(f"file={tmp_path}/s.sock", f"file={other}/s.sock")
+        .replace(f"logfile={tmp_path}/d.log", f"logfile={other}/d.log")
+        .split("[program:web]")[0]
     )
-    assert second.returncode != 0
+    second = subprocess.Popen([PY, "-m", "vigil", "-n", "-c", str(second_conf)])
+    cleanup.append(second.pid)
+    try:
+        wait_until(
+            lambda: f"belongs to supervisord pid {daemon}, which is still running"
+            in text_of(other / "d.log"),
+            what="the second daemon to see the first alive",
+        )
+    finally:
+        second.terminate()
+        assert second.wait(30) == 0
     assert running_pid(conf, "web") == child
     unix_proxy(tmp_path / "s.sock").supervisor.shutdown()
     wait_until(lambda: gone(daemon), what="daemon exit")
@@ -245,11 +268,12 @@ def test_killmode_tree_stops_every_descendant_before_stopped(
     cleanup.append(daemon)
 
     def family(n: int) -> dict[str, psutil.Process]:
-        found = {
-            process.cmdline()[1]: process
-            for process in psutil.Process(daemon).children(recursive=True)
-            if process.cmdline()[:1] == ["sleep"] and process.cmdline()[1].startswith(str(n))
-        }
+        found = {}
+        for process in psutil.Process(daemon).children(recursive=True):
+            with contextlib.suppress(psutil.Error):  # a subshell exiting meanwhile
+                argv = process.cmdline()
+                if argv[:1] == ["sleep"] and argv[1].startswith(str(n)):
+                    found[argv[1]] = process
         return found if len(found) == 5 else {}
 
     tree = wait_until(lambda: family(201), what="the tree program's five processes")
