@@ -14,9 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import unquote
-
-from tests.support import Daemon
+from typing import Any, Protocol
+from urllib.parse import quote, unquote
 
 
 class _UnixConnection(http.client.HTTPConnection):
@@ -49,8 +48,15 @@ class Reply:
         return unquote(location.split(marker, 1)[1])
 
 
+class Served(Protocol):
+    """A daemon whose unix socket a request can be sent to."""
+
+    @property
+    def sock(self) -> Path: ...
+
+
 def fetch(
-    daemon: Daemon | None,
+    daemon: Served | None,
     url: str,
     *,
     method: str = "GET",
@@ -258,3 +264,64 @@ def read_tail_page(html: str) -> TailPage:
     reader.feed(html)
     reader.close()
     return TailPage(reader.title.strip(), reader.tail, reader.refresh)
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """vigil's page for a GET that asks for an action: its question and the one form that
+    performs the action."""
+
+    question: str
+    url: str  # where the form posts, relative to the page
+    token: str
+
+
+class _ConfirmationReader(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.question = ""
+        self.forms: list[str] = []
+        self.tokens: list[str] = []
+        self._in_question = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {name: value or "" for name, value in attrs}
+        if tag == "div" and attributes.get("data-kind") == "confirm":
+            self._in_question = True
+        elif tag == "form" and attributes.get("method") == "post":
+            self.forms.append(attributes["action"])
+        elif tag == "input" and attributes.get("type") == "hidden":
+            self.tokens.append(attributes.get("value", ""))
+
+    def handle_data(self, data: str) -> None:
+        if self._in_question:
+            self.question += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "div":
+            self._in_question = False
+
+
+def read_confirmation(html: str) -> Confirmation:
+    reader = _ConfirmationReader()
+    reader.feed(html)
+    reader.close()
+    assert len(reader.forms) == 1 and len(reader.tokens) == 1, html
+    return Confirmation(reader.question.strip(), reader.forms[0], reader.tokens[0])
+
+
+FORM_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def act(daemon: Served | None, url: str, **options: Any) -> Reply:
+    """Follow an action link as a user does: Supervisor acts on the GET; vigil shows a
+    confirmation (200), whose button is then pressed. The answer to the action is returned."""
+    reply = fetch(daemon, url, **options)
+    if reply.status != 200:
+        return reply
+    confirmation = read_confirmation(reply.text)
+    headers = {**options.pop("headers", {}), **FORM_HEADERS}
+    body = f"csrf_token={quote(confirmation.token)}".encode()
+    return fetch(
+        daemon, "/" + confirmation.url, method="POST", body=body, headers=headers, **options
+    )

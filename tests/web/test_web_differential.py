@@ -3,7 +3,9 @@
 Both daemons run side by side on one config. What a script sees is compared after pids,
 uptimes, stop times and the time in "... at <ctime>" messages are normalised: ok.html, the
 status table (names, states, state classes, shading, action URLs), every action's redirect
-(status, Location, message), the status message, and tail.html.
+(status, Location, message), the status message, and tail.html. An action is followed as a
+user follows it: vigil asks for a confirmation before a GET changes anything, which is
+given; what the action then answers is Supervisor's answer to the GET.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from tests.support import Daemon
 from tests.web.support import (
     Reply,
     StatusPage,
+    act,
     fetch,
     read_status_page,
     read_tail_page,
@@ -147,7 +150,7 @@ def scenario(daemon: Daemon) -> list[tuple[str, object]]:
         query = (
             f"action={action}" if namespec is None else f"processname={namespec}&action={action}"
         )
-        reply = fetch(daemon, f"/index.html?{query}")
+        reply = act(daemon, f"/index.html?{query}")
         seen.append((query, redirect(reply)))
     settle(daemon)
     after = read_status_page(fetch(daemon, "/?message=hello%20%3Cthere%3E").text)

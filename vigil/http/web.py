@@ -1,17 +1,20 @@
 """The web UI Supervisor serves, served by vigil: the status page, tail.html and ok.html.
 
 URLs, parameters, messages, status codes and headers are Supervisor's, because dashboards,
-health checks and scripts use them: ``index.html?processname=<ns>&action=<verb>`` acts and
-answers 301 to ``<server>/?message=<what happened>``, ``ok.html`` says ``OK``.
+health checks and scripts use them: ``index.html?processname=<ns>&action=<verb>`` acts (once
+confirmed, see below) and answers 301 to ``<server>/?message=<what happened>``, ``ok.html``
+says ``OK``.
 
 Forms and cross-site requests. Supervisor's actions are GETs with no protection against a
-page on another site making the browser send them. A GET action still works here, exactly
-as in Supervisor, since scripts and bookmarks rely on it. The page's own buttons, however,
-are POST forms carrying a random token made when the daemon starts, and a POST that asks for
-an action is refused (403) unless it carries that token: a form on another site cannot read
-the token, so it cannot drive the daemon through its own buttons' route, and a browser never
-replays or prefetches a state change from the page. The token changes when the daemon
-restarts; a page left open across a restart shows the refusal and a fresh page works again.
+page on another site making the browser send them (with the basic-auth credentials it holds).
+Here a GET never changes anything: a GET asking for an action answers what it can without
+acting (a refresh, an unknown process, a bad action), and otherwise shows a confirmation page
+whose one button POSTs the same action, so old links and bookmarks keep working, one click
+later. Every button is a POST form carrying a random token made when the daemon starts, and a
+POST that asks for an action acts only with that token: a form on another site cannot read
+it. A POST with a token from an earlier daemon (a page left open across a restart or a
+reload) changes nothing and is sent back to a fresh status page with a message saying so; a
+POST with no token at all is refused (403).
 """
 
 from __future__ import annotations
@@ -30,8 +33,15 @@ from vigil.config.model import LogLevel
 from vigil.core.ports import MainLog
 from vigil.faults import Faults, RPCError
 from vigil.http.server import RouteRegistrar
-from vigil.http.web_actions import BadAction, RpcCaller, fault_text, perform
-from vigil.http.web_pages import TOKEN_FIELD, ProcessRow, static_file, status_page, tail_page
+from vigil.http.web_actions import BadAction, RpcCaller, fault_text, perform, precheck
+from vigil.http.web_pages import (
+    TOKEN_FIELD,
+    ProcessRow,
+    confirm_page,
+    static_file,
+    status_page,
+    tail_page,
+)
 
 # A form of this UI is a few hundred bytes; anything near this is not one.
 MAX_FORM_BYTES = 64 * 1024
@@ -129,20 +139,34 @@ class WebUi:
         form = await read_form(request)
         action = form.get("action")
         if action:
-            if request.method == "POST" and not self._token_matches(form.get(TOKEN_FIELD)):
-                return _plain(
-                    403,
-                    "this action was posted without the status page's form token (or with "
-                    "one from before the daemon restarted); reload the status page and retry",
-                )
-            try:
-                message = await perform(self._rpc, action, form.get("processname"))
-            except BadAction as exc:
-                return _plain(400, str(exc))
-            location = f"{server_url(request)}/?message={quote(message)}"
-            return web.Response(status=301, headers={"Location": location, **NO_CACHE})
+            return await self._action(request, form, action)
         page = await self._status_page(form.get("message"))
         return web.Response(body=page.encode("utf-8"), headers=HTML_HEADERS)
+
+    async def _action(
+        self, request: web.Request, form: dict[str, str], action: str
+    ) -> web.StreamResponse:
+        """A GET only looks (and confirms); a POST acts, with the page's token."""
+        namespec = form.get("processname")
+        offered = form.get(TOKEN_FIELD)
+        if request.method == "POST" and offered is None:
+            return _plain(
+                403,
+                "this action was posted without the status page's form token; "
+                "use the buttons of the status page",
+            )
+        try:
+            if request.method == "POST" and not self._token_matches(offered):
+                return _redirect(request, 303, STALE_TOKEN)
+            message = await precheck(self._rpc, action, namespec)
+            if message is None and request.method != "POST":
+                page = confirm_page(action, namespec, self._token)
+                return web.Response(body=page.encode("utf-8"), headers=HTML_HEADERS)
+            if message is None:
+                message = await perform(self._rpc, action, namespec)
+        except BadAction as exc:
+            return _plain(400, str(exc))
+        return _redirect(request, 301, message)
 
     async def _status_page(self, message: str | None) -> str:
         try:
@@ -234,6 +258,18 @@ def _socket_address(request: web.Request) -> tuple[str, str]:
         host = str(address[0])
         return (f"[{host}]" if ":" in host else host), str(address[1])
     return "localhost", ""  # a unix socket has no host name to give
+
+
+STALE_TOKEN = (
+    "ERROR: nothing was done: the page was older than the daemon (it was restarted or "
+    "reloaded since); this is a fresh page, try again"
+)
+
+
+def _redirect(request: web.Request, status: int, message: str) -> web.Response:
+    """Back to the status page showing ``message``, as Supervisor answers an action."""
+    location = f"{server_url(request)}/?message={quote(message)}"
+    return web.Response(status=status, headers={"Location": location, **NO_CACHE})
 
 
 def _plain(status: int, detail: str) -> web.Response:

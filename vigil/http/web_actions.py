@@ -109,6 +109,32 @@ async def _names_a_process(rpc: RpcCaller, namespec: str) -> bool:
     return True
 
 
+async def precheck(
+    rpc: RpcCaller,
+    action: str,
+    namespec: str | None,
+    *,
+    ctime: Callable[[], str] = time.ctime,
+) -> str | None:
+    """What ``index.html?action=...`` answers without changing anything: the message when
+    that is all there is to it (a refresh, an unknown process), None when the action would
+    act. Raises BadAction for an action that cannot be done, in `perform`'s order.
+    """
+    if action == "refresh":
+        return f"Page refreshed at {ctime()}"
+    if action in ("stopall", "restartall"):
+        return None
+    if namespec:
+        if not await _names_a_process(rpc, namespec):
+            return f"No such process named {namespec}"
+        if action in _PROCESS_ACTIONS:
+            return None
+    elif action in _PROCESS_ACTIONS:
+        raise BadAction(f"action {action!r} needs a processname parameter naming the process")
+    known = ", ".join(PAGE_ACTIONS + PROCESS_ACTIONS)
+    raise BadAction(f"unknown action {action!r} (the actions are {known})")
+
+
 async def perform(
     rpc: RpcCaller,
     action: str,
@@ -122,8 +148,9 @@ async def perform(
     The checks come in Supervisor's order: a page action ignores the process name; an
     unknown process is reported before an unknown action. Raises BadAction.
     """
-    if action == "refresh":
-        return f"Page refreshed at {ctime()}"
+    answer = await precheck(rpc, action, namespec, ctime=ctime)
+    if answer is not None:
+        return answer
     if action == "stopall":
         try:
             await rpc.call("supervisor.stopAllProcesses", [True])
@@ -141,13 +168,5 @@ async def perform(
             ],
         )
         return f"All restarted at {ctime()}"
-    if namespec:
-        if not await _names_a_process(rpc, namespec):
-            return f"No such process named {namespec}"
-        run = _PROCESS_ACTIONS.get(action)
-        if run is not None:
-            return await run(rpc, namespec)
-    elif action in _PROCESS_ACTIONS:
-        raise BadAction(f"action {action!r} needs a processname parameter naming the process")
-    known = ", ".join(PAGE_ACTIONS + PROCESS_ACTIONS)
-    raise BadAction(f"unknown action {action!r} (the actions are {known})")
+    assert namespec  # precheck let only these through
+    return await _PROCESS_ACTIONS[action](rpc, namespec)

@@ -188,6 +188,33 @@ def status_page(
     )
 
 
+# What a confirmation asks and its button says, per action (``{}`` is the process).
+_CONFIRMATIONS = {
+    "start": ("Start {}?", "Start"),
+    "stop": ("Stop {}?", "Stop"),
+    "restart": ("Restart {}?", "Restart"),
+    "clearlog": ("Clear the log of {}?", "Clear Log"),
+    "stopall": ("Stop all processes?", "Stop All"),
+    "restartall": ("Restart all processes?", "Restart All"),
+}
+
+
+def confirm_page(action: str, namespec: str | None, token: str) -> str:
+    """The page a GET asking for an action gets instead of the action: one button that POSTs
+    the same action with the form token, and a way back. Old links and bookmarks keep
+    working, one click later, and a link on another site cannot act by itself."""
+    question, label = _CONFIRMATIONS.get(action, (f"{action} {{}}?", action))
+    url = f"index.html?action={quote(action)}"
+    if namespec:
+        url = f"index.html?processname={quote(namespec)}&action={quote(action)}"
+    return _template("confirm.html").substitute(
+        title=_e(label if namespec is None else f"{label} {namespec}"),
+        question=_e(question.format(namespec or "")),
+        confirm=_post_button(url, label, token),
+        footer=_footer(),
+    )
+
+
 def tail_page(processname: str | None, text: str, limit: int) -> str:
     """tail.html: the end of a process's stdout log, with a link that fetches it again."""
     if processname is None:
