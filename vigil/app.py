@@ -177,19 +177,9 @@ class Daemon:
         self._install_signals(loop, supervisor, mainlog)
         server = None
         mood = SupervisorState.SHUTDOWN
-        # not inherited across daemonize()'s fork: asked for by the process that spawns
-        become_subreaper()
-        children_file = ChildrenFile(
-            children_file_path(settings.pidfile),
-            loop,
-            lambda: child_records(supervisor.runners()),
-            mainlog,
-        )
+        children_file = None
         try:
-            await stop_leftovers(children_file.path, mainlog)
-            # only spawns add to what a killed daemon leaves; an exited child in the file is
-            # harmless (checked by start time), so exits cost no write
-            bus.subscribe("PROCESS_STATE_STARTING", lambda event: children_file.changed())
+            children_file = await self._own_the_tree(supervisor, bus, mainlog)
             self._write_pidfile(mainlog)
             mainlog.log(LogLevel.INFO, f"supervisord started with pid {os.getpid()}")
             ticks.start()
@@ -215,11 +205,30 @@ class Daemon:
             for active in supervisor.groups.values():
                 active.close()
             listeners.close()
-            children_file.remove()
+            if children_file is not None:
+                children_file.remove()
         if mood is SupervisorState.SHUTDOWN:
             proc.remove_pidfile(settings.pidfile)
         mainlog.close()
         return mood
+
+    async def _own_the_tree(
+        self, supervisor: Supervisor, bus: EventBus, mainlog: MainLogger
+    ) -> ChildrenFile:
+        """Take charge of every descendant, and of what a killed predecessor left."""
+        # not inherited across daemonize()'s fork: asked for by the process that spawns
+        become_subreaper()
+        children_file = ChildrenFile(
+            children_file_path(self.config.supervisord.pidfile),
+            asyncio.get_running_loop(),
+            lambda: child_records(supervisor.runners()),
+            mainlog,
+        )
+        await stop_leftovers(children_file.path, mainlog)
+        # only spawns add to what a killed daemon leaves; an exited child in the file is
+        # harmless (checked by start time), so exits cost no write
+        bus.subscribe("PROCESS_STATE_STARTING", lambda event: children_file.changed())
+        return children_file
 
     def _open_main_log(self) -> MainLogger:
         settings = self.config.supervisord
