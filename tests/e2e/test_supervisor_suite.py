@@ -21,7 +21,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,6 +38,7 @@ TESTS_IN_SUITE = 27
 LOCK = Path("/tmp/vigil-supervisor-end-to-end.lock")
 # A whole run takes about half a minute; this bounds a run that hangs, on a loaded machine.
 RUN_TIMEOUT = 420
+REPORT_LIMIT = 20_000
 
 
 def installed_supervisor() -> Path:
@@ -105,7 +105,7 @@ def test_supervisors_end_to_end_suite_passes_against_vigil(ctl: str, tmp_path: P
     with suite_lock():
         completed = subprocess.run(
             [sys.executable, "-m", "unittest", SUITE],
-            cwd=tempfile.gettempdir(),
+            cwd=tmp_path,
             env=suite_environment(real, overlay, ctl),
             stdin=subprocess.DEVNULL,
             capture_output=True,
@@ -115,6 +115,8 @@ def test_supervisors_end_to_end_suite_passes_against_vigil(ctl: str, tmp_path: P
         )
     report = completed.stdout + completed.stderr
     failed = unsuccessful(report)
+    if len(report) > REPORT_LIMIT:  # pexpect describes every timeout at length
+        report = "...\n" + report[-REPORT_LIMIT:]
     assert not failed, f"failed with {ctl}'s supervisorctl: {', '.join(failed)}\n{report}"
     assert count_run(report) == TESTS_IN_SUITE, report
     assert completed.returncode == 0, report
