@@ -10,8 +10,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from vigil.config.fcgi import FCGI_DEFAULT_BACKLOG
 from vigil.config.model import AUTO, Config, CtlConfig, GroupConfig, PluginConfig, ProcessConfig
-from vigil.config.programs import FCGI_DEFAULT_BACKLOG
 
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus"

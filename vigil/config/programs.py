@@ -12,13 +12,12 @@ and the program's own environment as ``ENV_*``.
 from __future__ import annotations
 
 import dataclasses
-import os
-import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
 from vigil.config import datatypes as dt
 from vigil.config.datatypes import SYSLOG, ConversionError
+from vigil.config.fcgi import socket_config
 from vigil.config.model import (
     AUTO,
     Auto,
@@ -76,9 +75,6 @@ DEFAULT_NUMPROCS_START = 0
 NUMPROCS_LIMIT = 10_000
 DEFAULT_GROUP_PRIORITY = default_of(ProcessConfig, "priority")
 LISTENER_GROUP_PRIORITY = -1  # listeners start first and stop last
-# socket.SOMAXCONN on Linux (the config layer may not import socket); listen() caps it at
-# the kernel's net.core.somaxconn anyway.
-FCGI_DEFAULT_BACKLOG = 4096
 
 PROGRAM_KEYS = frozenset(
     {f.name for f in dataclasses.fields(ProcessConfig)} - {"name", "group", "uid", "source"}
@@ -95,9 +91,6 @@ PROGRAM_SECTION_KEYS: dict[str, frozenset[str]] = {
     "fcgi-program:": FCGI_KEYS,
     "group:": GROUP_KEYS,
 }
-
-_TCP_SOCKET = re.compile(r"tcp://([^\s:]+):(\d+)$")
-
 
 def _process_default(name: str) -> Any:
     return default_of(ProcessConfig, name)
@@ -306,7 +299,7 @@ class GroupReader:
                 reader.error(section, f'[{section}] section requires a "socket" line', "socket")
             return None
         try:
-            return _socket_config(url, uid, owner, mode, backlog)
+            return socket_config(url, uid, owner, mode, backlog)
         except ConversionError as exc:
             reader.error(section, f"{exc} in [{section}] socket", "socket")
             return None
@@ -585,34 +578,3 @@ class ProgramReader:
             entry=self.reader.document.get(self.section, option),
             log_line=message,
         )
-
-
-def _socket_config(
-    url: str,
-    uid: int | None,
-    owner: tuple[int, int] | None,
-    mode: int | None,
-    backlog: int | None,
-) -> FcgiSocketConfig:
-    """supervisord's parse_fcgi_socket: ``unix:///abs/path`` or ``tcp://host:port``."""
-    if url.startswith("unix://"):
-        path = url[7:]
-        if not os.path.isabs(path):
-            raise ConversionError(f"Unix socket path {path} is not an absolute path")
-        if owner is None and uid is not None and uid != os.getuid():
-            owner = (uid, dt.gid_for_uid(uid))
-        return FcgiSocketConfig(
-            url="unix://" + dt.normalize_path(path),
-            backlog=backlog or FCGI_DEFAULT_BACKLOG,
-            owner=owner,
-            mode=default_of(FcgiSocketConfig, "mode") if mode is None else mode,
-        )
-    if owner is not None or mode is not None:
-        raise ConversionError(
-            "socket_owner and socket_mode params should only be used with a Unix domain socket"
-        )
-    match = _TCP_SOCKET.match(url)
-    if not match:
-        raise ConversionError(f"Bad socket format {url}")
-    host, port = match.group(1).lower(), dt.port_number(match.group(2))
-    return FcgiSocketConfig(url=f"tcp://{host}:{port}", backlog=backlog or FCGI_DEFAULT_BACKLOG)
