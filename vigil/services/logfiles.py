@@ -6,6 +6,9 @@ to ``backups``; the oldest is dropped) and a new empty file takes its place; wit
 the file is truncated instead. Rotating only between writes means a write is never split across
 two files: the retained files ``<path>.backups`` ... ``<path>.1``, ``<path>`` always hold a
 contiguous tail of everything written, in order, cut only at write boundaries.
+
+Unlike Supervisor, no retained name is ever missing, not even for an instant: each name is
+replaced atomically by a rename, never removed first (see ``RotatingFile.rotate``).
 """
 
 from __future__ import annotations
@@ -85,10 +88,54 @@ def backup_path(path: str, number: int) -> str:
     return f"{path}.{number}"
 
 
-def _replace_if_present(source: str, target: str) -> None:
-    """Rename, tolerating a source that is already gone (a cleanup script removed it)."""
-    with contextlib.suppress(FileNotFoundError):
-        os.replace(source, target)
+# link() refused by the filesystem itself (no hard links there): shift by renaming instead.
+_NO_HARD_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK})
+
+
+def spare_name(path: str, purpose: str) -> str:
+    """A name beside ``path`` used for an instant while rotating: hidden, and matched by
+    the AUTO cleanup pattern like the log itself, so a crash mid-rotation leaves nothing
+    that the next start does not remove."""
+    head, tail = os.path.split(path)
+    return os.path.join(head, f".{tail}.{purpose}")
+
+
+def copy_name(source: str, target: str, spare: str) -> bool:
+    """Make ``target`` name the file ``source`` names, atomically, keeping ``source``.
+
+    A hard link under ``spare`` is renamed over ``target``: at every instant both names
+    exist. False (and ``target`` untouched) when ``source`` is already gone (a cleanup script
+    removed it). Where the filesystem has no hard links, ``source`` is renamed instead, and is
+    missing until something replaces it.
+    """
+    try:
+        os.link(source, spare)
+    except FileNotFoundError:
+        return False
+    except FileExistsError:  # left by a rotation that crashed half-way
+        os.unlink(spare)
+        os.link(source, spare)
+    except OSError as exc:
+        if exc.errno not in _NO_HARD_LINKS:
+            raise
+        try:
+            os.replace(source, target)
+        except FileNotFoundError:
+            return False
+        return True
+    try:
+        os.replace(spare, target)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(spare)
+        raise
+    return True
+
+
+def _remove_if_present(path: str) -> None:
+    """Remove, tolerating a file already gone; on the way out of a failure, any error."""
+    with contextlib.suppress(OSError):
+        os.unlink(path)
 
 
 class RotatingFile:
@@ -162,23 +209,77 @@ class RotatingFile:
             self.rotate()
 
     def rotate(self) -> None:
-        """Shift the backups and start an empty file.
+        """Shift the backups and start an empty file, with every retained name present at
+        every instant (readers and ``tail -F`` never find a gap).
 
-        If a rename fails the file is reopened for appending, not truncated, so nothing is lost;
-        the next write tries again.
+        Each backup is copied one place up by linking it under a spare name and renaming that
+        over the next name, oldest first, then ``path`` is copied to ``.1`` likewise; the new
+        empty file, created first under a spare name, is renamed over ``path``. Each name is
+        thus replaced in one step, never removed or renamed away first. The dropped oldest
+        backup is freed inside the rename that replaces it, which can take milliseconds on a
+        busy disk; renaming ``.n-1`` onto ``.n`` used to leave ``.n-1`` missing for all that
+        time, and any reader looking for it then held up the rename that would bring it back.
+
+        The new file is created first: if that fails nothing has moved. If a later step fails
+        the current file stays open for appending, nothing is lost, no file is left under two
+        names, and the next write tries again.
         """
-        self.close()
+        if self.backups == 0:
+            self.open(truncate=True)
+            return
+        fresh_path = spare_name(self.path, "new")
+        fresh = self._create_fresh(fresh_path)
         try:
-            if self.backups > 0:
-                for number in range(self.backups - 1, 0, -1):
-                    _replace_if_present(
-                        backup_path(self.path, number), backup_path(self.path, number + 1)
-                    )
-                _replace_if_present(self.path, backup_path(self.path, 1))
+            self._shift_names(spare_name(self.path, "link"))
+            try:
+                os.replace(fresh_path, self.path)
+            except OSError:
+                _remove_if_present(backup_path(self.path, 1))  # the log, not a second name
+                raise
         except OSError:
-            self.open()
+            os.close(fresh)
+            _remove_if_present(fresh_path)
             raise
-        self.open(truncate=True)
+        self.close()
+        self._fd = fresh
+        self._regular = True
+        self.size = 0
+
+    def _shift_names(self, spare: str) -> None:
+        """``.n-1`` to ``.n`` ... ``.1`` to ``.2``, then ``path`` to ``.1``, each kept in place.
+
+        A name whose file is gone (removed by hand) leaves a hole one place up, as Supervisor's
+        renames would: the copy just shifted up from there is removed, and ``.1`` always is
+        (Supervisor removes ``.1`` before renaming the log onto it). When a step fails, the
+        source of the last copy is removed, turning that copy into the rename it stands for.
+        """
+        shifted_up = False  # the name about to be filled was copied one place up just now
+        last_source: str | None = None
+        try:
+            for number in range(self.backups - 1, 0, -1):
+                source, target = backup_path(self.path, number), backup_path(self.path, number + 1)
+                copied = copy_name(source, target, spare)
+                if not copied and shifted_up:
+                    _remove_if_present(target)
+                shifted_up = copied
+                last_source = source if copied else None
+            first = backup_path(self.path, 1)
+            if not copy_name(self.path, first, spare):
+                _remove_if_present(first)
+        except OSError:
+            if last_source is not None:
+                _remove_if_present(last_source)
+            raise
+
+    @staticmethod
+    def _create_fresh(path: str) -> int:
+        """An empty file under the spare name, replacing one a crash may have left."""
+        flags = _OPEN_APPEND | os.O_EXCL
+        try:
+            return os.open(path, flags, 0o666)
+        except FileExistsError:
+            os.unlink(path)
+            return os.open(path, flags, 0o666)
 
     def remove(self) -> None:
         """Delete the file and start a new one (clearLog, clearProcessLogs).
