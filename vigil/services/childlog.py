@@ -9,6 +9,8 @@ What a log file holds (guarantees):
   only between chunks (after the write that reached ``maxbytes``, as in Supervisor), so a chunk
   is never split across ``x.log.1`` and ``x.log``, and the retained files read oldest to newest
   are one contiguous tail of the output.
+* While the file rotates, every retained name (``x.log``, ``x.log.1`` ...) exists at every
+  instant: a reader polling them never finds one missing (``logfiles.RotatingFile.rotate``).
 * Bytes are dropped only by design (the oldest backup, ``backups=0`` truncation) or while the
   file cannot be written (disk full, permission, directory gone). Then the rest of the failing
   chunk and later chunks are dropped, never buffered without bound; the failure is reported to
