@@ -42,7 +42,6 @@ class _Running:
     listener: Listener
     runner: web.AppRunner
     server: asyncio.AbstractServer
-    guard: ConnectionGuard
 
 
 # What a client does to its own connection: hang up, reset it, send something that is not
@@ -200,4 +199,4 @@ class HttpServer:
         except BaseException:
             await runner.cleanup()
             raise
-        return _Running(listener, runner, server, guard)
+        return _Running(listener, runner, server)
