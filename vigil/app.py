@@ -429,7 +429,13 @@ def supervisord_main(argv: Sequence[str] | None = None) -> None:
         sys.exit(0)
     if args.check_config:
         sys.exit(_check_only(args))
-    sys.exit(_run(args))
+    status = _run(args)
+    # Everything the daemon owns is stopped, closed and flushed by now. The interpreter's own
+    # teardown (freeing every module, the HTTP stack's included) would put tens of
+    # milliseconds between the last child's exit and ours, which a service manager waits for.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 def _run(args: DaemonArgs) -> int:
