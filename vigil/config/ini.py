@@ -280,14 +280,14 @@ def read_with_includes(path: str, names: Mapping[str, object]) -> ReadResult:
     try:
         patterns = expand(entry.value, names, "include.files").split()
     except ExpansionError as exc:
-        result.problems.append(_entry_problem(entry, "include", "files", str(exc)))
+        result.problems.append(entry_problem(entry, "include", "files", str(exc)))
         return result
     for pattern in patterns:
         pattern = os.path.join(here, pattern)
         filenames = sorted(glob.glob(pattern))
         if not filenames:
             result.problems.append(
-                _entry_problem(
+                entry_problem(
                     entry,
                     "include",
                     "files",
@@ -317,7 +317,7 @@ def _read_included(document: IniDocument, filename: str, include: Entry) -> list
         except OSError as exc:
             reason = exc.strerror or str(exc)
     return [
-        _entry_problem(
+        entry_problem(
             include,
             "include",
             "files",
@@ -327,7 +327,7 @@ def _read_included(document: IniDocument, filename: str, include: Entry) -> list
     ]
 
 
-def _entry_problem(
+def entry_problem(
     entry: Entry,
     section: str,
     option: str,

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 from vigil.config.errors import Problem
-from vigil.config.ini import Entry
+from vigil.config.ini import Entry, entry_problem
 from vigil.config.model import AUTO, Config, Logfile, ProcessConfig
 from vigil.runtime.command import CommandError, resolve_command
 from vigil.runtime.process import child_environment
@@ -139,14 +139,7 @@ class _Checker:
                 section=section,
                 option=option,
             )
-        return Problem(
-            message=message,
-            file=entry.file,
-            line=entry.line,
-            section=section,
-            option=option,
-            value=entry.value,
-        )
+        return entry_problem(entry, section, option, message)
 
     def _section_place(self, section: str) -> tuple[str, int]:
         for process in _processes(self.config):
