@@ -129,20 +129,6 @@ async def wait_all_gone(
     return [process for future, process in waits.items() if not future.done()]
 
 
-async def wait_gone(pids: list[int], timeout: float) -> None:
-    """Wait until these processes have ended, however they are (no start time to check:
-    only waiting, never signalling, goes by bare pid)."""
-    held: list[HeldProcess] = []
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            held.append(HeldProcess(pid, os.pidfd_open(pid)))
-    try:
-        await wait_all_gone(held, timeout)
-    finally:
-        for process in held:
-            process.close()
-
-
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)

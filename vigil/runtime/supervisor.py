@@ -12,15 +12,13 @@ import signal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-import psutil
-
 from vigil.config.model import GroupConfig, GroupKind, LogLevel, ProcessConfig
 from vigil.core import events
 from vigil.core.ports import OutputSink
 from vigil.core.states import STOPPED_STATES, ProcessState, SupervisorState
 from vigil.runtime.fcgi_socket import FcgiSocket
 from vigil.runtime.process import ProcessContext, ProcessRunner
-from vigil.runtime.proctable import wait_gone
+from vigil.runtime.proctable import HeldProcess, all_entries, wait_all_gone
 
 SinkFactory = Callable[[ProcessConfig], tuple[OutputSink, OutputSink]]
 WAIT_REPORT_SECONDS = 3.0
@@ -146,31 +144,39 @@ class Supervisor:
 
     async def reap_orphans(self) -> None:
         """End descendants our children left behind (the subreaper made them ours)."""
-        try:
-            orphans = psutil.Process(os.getpid()).children(recursive=True)
-        except psutil.Error:
-            return
+        orphans = _descendants(os.getpid())
         if not orphans:
             return
-        for proc in orphans:
-            self._signal_orphan(proc, signal.SIGTERM)
-        await wait_gone([p.pid for p in orphans], ORPHAN_GRACE_SECONDS)
-        for proc in orphans:
-            if _alive(proc):
-                self._signal_orphan(proc, signal.SIGKILL)
-
-    def _signal_orphan(self, proc: psutil.Process, number: int) -> None:
         try:
-            proc.send_signal(number)
+            for held in orphans:
+                self._signal_orphan(held, signal.SIGTERM)
+            left = await wait_all_gone(orphans, ORPHAN_GRACE_SECONDS)
+            for held in left:
+                self._signal_orphan(held, signal.SIGKILL)
+        finally:
+            for held in orphans:
+                held.close()
+
+    def _signal_orphan(self, held: HeldProcess, number: int) -> None:
+        if held.send(number):
             self.context.log.log(
-                LogLevel.INFO, f"sent {signal.Signals(number).name} to orphan pid {proc.pid}"
+                LogLevel.INFO, f"sent {signal.Signals(number).name} to orphan pid {held.pid}"
             )
-        except psutil.Error:
-            pass
 
 
-def _alive(proc: psutil.Process) -> bool:
-    try:
-        return proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE
-    except psutil.Error:
-        return False
+def _descendants(root: int) -> list[HeldProcess]:
+    """Every live process below `root`, each held by a pidfd (read from /proc: the daemon
+    loads no process-table library for the one look it takes at shutdown)."""
+    children: dict[int, list[int]] = {}
+    starts: dict[int, int] = {}
+    for entry in all_entries():
+        children.setdefault(entry.ppid, []).append(entry.pid)
+        starts[entry.pid] = entry.start_time
+    found: list[HeldProcess] = []
+    queue = list(children.get(root, ()))
+    while queue:
+        pid = queue.pop()
+        queue.extend(children.get(pid, ()))
+        if (held := HeldProcess.open(pid, starts[pid])) is not None:
+            found.append(held)
+    return found
