@@ -14,7 +14,6 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vigil import SUPERVISOR_COMPAT_VERSION
@@ -45,21 +44,22 @@ from vigil.services.listeners import ListenerPools
 from vigil.services.logfiles import clean_auto_logs
 from vigil.services.mainlog import MainLogger, PendingLog
 from vigil.services.outputs import ProcessOutputs
-from vigil.services.rpc.registry import RpcRegistry
-from vigil.services.rpc.supervisor_ns import SupervisorNamespace
-from vigil.services.rpc.system_ns import SystemNamespace
 from vigil.services.ticks import Ticks
 
 if TYPE_CHECKING:
     from vigil.http.server import HttpServer
 
 PROG = "supervisord"
-# Imported only once the programs are spawned: aiohttp's import is most of the start-up time.
+# Imported only once the programs are spawned: aiohttp's import is most of the start-up time,
+# and the RPC namespaces (with the reload and log-reading code they bring) serve no spawn.
 HTTP_MODULES = (
     "vigil.http.logtail",
     "vigil.http.rpc_handler",
     "vigil.http.server",
     "vigil.http.web",
+    "vigil.services.rpc.registry",
+    "vigil.services.rpc.supervisor_ns",
+    "vigil.services.rpc.system_ns",
 )
 SIGNAL_INTENTS = {
     signal.SIGTERM: SupervisorState.SHUTDOWN,
@@ -282,6 +282,9 @@ class Daemon:
         rpc_routes = importlib.import_module("vigil.http.rpc_handler").rpc_routes
         server_class = importlib.import_module("vigil.http.server").HttpServer
         web_routes = importlib.import_module("vigil.http.web").web_routes
+        from vigil.services.rpc.registry import RpcRegistry
+        from vigil.services.rpc.supervisor_ns import SupervisorNamespace
+        from vigil.services.rpc.system_ns import SystemNamespace
 
         registry = RpcRegistry()
         registry.add_namespace("system", SystemNamespace(registry))
@@ -379,8 +382,8 @@ def _prepare_process(config: Config) -> None:
 
 
 def _looks_like_us(pid: int) -> bool:
-    with contextlib.suppress(OSError):
-        return b"supervisord" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/cmdline", "rb") as handle:
+        return b"supervisord" in handle.read()
     return False
 
 
@@ -494,6 +497,6 @@ def _abandon(daemon: Daemon, message: str) -> None:
 
 
 def _names_us(pidfile: str) -> bool:
-    with contextlib.suppress(OSError, ValueError):
-        return int(Path(pidfile).read_text().strip() or 0) == os.getpid()
+    with contextlib.suppress(OSError, ValueError), open(pidfile) as handle:
+        return int(handle.read().strip() or 0) == os.getpid()
     return False

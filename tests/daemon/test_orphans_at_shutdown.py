@@ -28,9 +28,7 @@ def cleanup() -> Iterator[Started]:
     started.end()
 
 
-def test_an_orphan_deaf_to_sigterm_is_killed_at_shutdown(
-    tmp_path: Path, cleanup: Started
-) -> None:
+def test_an_orphan_deaf_to_sigterm_is_killed_at_shutdown(tmp_path: Path, cleanup: Started) -> None:
     conf = config(
         tmp_path,
         """

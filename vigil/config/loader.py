@@ -10,9 +10,7 @@ Unknown options and sections, which Supervisor silently ignores, load as warning
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
-import platform
 import tempfile
 from collections.abc import Callable, Mapping
 from typing import TypeVar
@@ -101,7 +99,7 @@ def _load(
 ) -> tuple[Config | None, ProblemLog, IniDocument]:
     environment = environment_names(environ_of(environ))
     here = os.path.abspath(os.path.dirname(path))
-    host_node_name = platform.node()
+    host_node_name = os.uname().nodename  # what platform.node() reads, without its import
     problems = ProblemLog(path)
     if not os.path.exists(path):
         raise ConfigError.single(f"could not find config file {path}")
@@ -378,6 +376,8 @@ def _warn_unknown(document: IniDocument, problems: ProblemLog) -> None:
 
 def _did_you_mean(word: str, choices: frozenset[str] | set[str]) -> str:
     """``; did you mean 'x'?`` for the closest known name, or nothing if none is close."""
+    import difflib  # only a config with a misspelt name pays for the import
+
     close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.75)
     return f"; did you mean {close[0]!r}?" if close else ""
 
@@ -398,6 +398,8 @@ def _section_hint(name: str) -> str:
     """A suggestion for a misspelt section: ``[programs:x]`` -> ``[program:x]``."""
     kind, colon, rest = name.partition(":")
     kinds = {prefix.rstrip(":"): bool(prefix.endswith(":")) for prefix in SECTION_PREFIXES}
+    import difflib  # only a config with a misspelt name pays for the import
+
     close = difflib.get_close_matches(kind, sorted(kinds), n=1, cutoff=0.75)
     if not close:
         return ""
