@@ -60,6 +60,7 @@ HTTP_MODULES = (
     "vigil.services.rpc.registry",
     "vigil.services.rpc.supervisor_ns",
     "vigil.services.rpc.system_ns",
+    "difflib",  # the config loader's suggestions for misspelt names, on a reread
 )
 SIGNAL_INTENTS = {
     signal.SIGTERM: SupervisorState.SHUTDOWN,
