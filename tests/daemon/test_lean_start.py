@@ -41,6 +41,7 @@ NOT_BEFORE_THE_FIRST_SPAWN = (
     "psutil",
     "difflib",
     "platform",
+    "ctypes.util",
 )
 NEVER = ("ssl", "_ssl", "_hashlib")
 
@@ -58,6 +59,9 @@ LAUNCHER = textwrap.dedent(
             loaded = sorted(name for name, module in sys.modules.items() if module is not None)
             with open(records, "a") as out:
                 out.write(json.dumps(loaded) + "\\n")
+        elif event == "subprocess.Popen":
+            with open(records + ".commands", "a") as out:
+                out.write(json.dumps([str(arg) for arg in args[1]]) + "\\n")
 
     sys.addaudithook(hook)
     sys.argv = ["supervisord", "-c", conf]
@@ -128,6 +132,9 @@ def test_the_first_spawn_comes_before_the_http_application_and_without_openssl(
             )
         )
         assert early == []
+    # nor did it run any command of its own (finding libc's name with ldconfig, say): the
+    # program is started by fork and exec, not subprocess
+    assert _text(Path(f"{records}.commands")) == ""
     maps = Path(f"/proc/{daemon}/maps").read_text()
     assert "libssl" not in maps
     assert "libcrypto" not in maps

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import ctypes
-import ctypes.util
 import os
 import signal
 import sys
@@ -28,7 +27,7 @@ def become_subreaper() -> bool:
     """Ask Linux to re-parent our orphaned descendants to us, so none lingers as a zombie."""
     if not sys.platform.startswith("linux"):
         return False
-    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    libc = ctypes.CDLL(None, use_errno=True)  # our own symbols: no ldconfig run to find libc
     return bool(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import errno
 import os
 import pwd
@@ -170,7 +169,9 @@ def _prctl() -> Callable[..., int] | None:
     """libc's prctl, loaded once in the daemon (never in a child between fork and exec)."""
     global _PRCTL
     if _PRCTL is None and HAS_PARENT_DEATH_SIGNAL:
-        _PRCTL = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True).prctl
+        # the daemon's own symbols, which include libc's: ctypes.util.find_library would
+        # run ldconfig (a process of its own, milliseconds) just to learn libc's file name
+        _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
     return _PRCTL
 
 
