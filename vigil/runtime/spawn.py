@@ -13,6 +13,7 @@ failures of either path come back as a SpawnError with the reason, not as an exi
 
 from __future__ import annotations
 
+import _signal  # type: ignore[import-not-found]  # signal's C half, plain numbers
 import contextlib
 import ctypes
 import errno
@@ -142,15 +143,20 @@ def _fork_exec(request: SpawnRequest, fds: tuple[int, int, int]) -> int:
     report_r, report_w = os.pipe2(os.O_CLOEXEC)
     prctl = _prctl() if request.death_signal is not None else None
     parent = os.getpid()
-    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, CATCHABLE)
+    # _signal's functions take and give plain numbers: signal's wrappers turn every signal
+    # of a mask into an enum member, a cost paid at each spawn for nothing
+    blocked = _signal.pthread_sigmask(signal.SIG_BLOCK, CATCHABLE)
     try:
+        # every signal not at its default: caught ones (exec would reset them, but one that
+        # arrived before exec would reach the daemon's handler) and ignored ones (exec keeps)
+        altered = [int(n) for n in CATCHABLE if _signal.getsignal(n) != _signal.SIG_DFL]
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child, which never returns
             if prctl is not None and request.death_signal is not None:
                 _die_with(parent, prctl, request.death_signal)
-            _become(request, fds, report_w)
+            _become(request, fds, report_w, altered)
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        _signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     os.close(report_w)
     try:
         report = _read_all(report_r)
@@ -189,13 +195,15 @@ def _read_all(fd: int) -> bytes:
     return b"".join(chunks)
 
 
-def _become(request: SpawnRequest, fds: tuple[int, int, int], report: int) -> None:
+def _become(
+    request: SpawnRequest, fds: tuple[int, int, int], report: int, altered: list[int]
+) -> None:
     stage = "exec"
     try:
         signal.set_wakeup_fd(-1)
-        for sig in CATCHABLE:
+        for number in altered:
             with contextlib.suppress(OSError, ValueError):
-                signal.signal(sig, signal.SIG_DFL)
+                _signal.signal(number, _signal.SIG_DFL)
         os.setpgid(0, 0)
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
@@ -211,7 +219,7 @@ def _become(request: SpawnRequest, fds: tuple[int, int, int], report: int) -> No
         if request.umask is not None:
             os.umask(request.umask)
         stage = f"exec {request.argv[0]}"
-        signal.pthread_sigmask(signal.SIG_SETMASK, ())
+        _signal.pthread_sigmask(signal.SIG_SETMASK, ())
         os.execve(request.filename, request.argv, request.env)
     except OSError as exc:
         name = errno.errorcode.get(exc.errno or 0, str(exc))
