@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import datetime
 import importlib.metadata
 import json
@@ -101,7 +102,9 @@ def import_once(stack: Stack) -> float:
         _end(proc)
         raise BenchError(f"{stack.name}: importing took over {START_TIMEOUT:g} s") from None
     if proc.returncode != 0:
-        raise BenchError(f"{stack.name}: the import failed: {err.strip()[-400:]}")
+        raise BenchError(
+            f"{stack.name}: the import failed: {(err.strip() or '?').splitlines()[-1]}"
+        )
     return float(out)
 
 
@@ -110,7 +113,9 @@ class Server:
 
     def __init__(self, stack: Stack, directory: Path) -> None:
         self.stack = stack
-        self.unix = f"unix:{directory / (stack.name + '.sock')}"
+        self.socket_file = directory / (stack.name + ".sock")
+        self.socket_file.unlink(missing_ok=True)  # left by the previous repetition's server
+        self.unix = f"unix:{self.socket_file}"
         started = time.perf_counter()
         self.proc = _python(
             "-m", "bench.http_stack_launch", stack.name, self.unix.removeprefix("unix:")
@@ -130,8 +135,9 @@ class Server:
         words = self.proc.stdout.readline().split() if ready else []
         if len(words) != 3 or words[0] != "bound":
             _end(self.proc)
-            error = self.proc.stderr.read() if self.proc.stderr else ""
-            raise BenchError(f"{self.stack.name} did not start: {error.strip()[-600:]}")
+            error = self.proc.stderr.read().strip() if self.proc.stderr else ""
+            last = error.splitlines()[-1] if error else f"exit status {self.proc.returncode}"
+            raise BenchError(f"{self.stack.name} did not start: {last}")
         return int(words[1])
 
     def _answers(self) -> bool:
@@ -150,6 +156,7 @@ class Server:
 
     def close(self) -> None:
         _end(self.proc)
+        self.socket_file.unlink(missing_ok=True)
 
 
 def throughput(address: str, clients: int, plan: Plan) -> float:
@@ -230,7 +237,7 @@ def run(stacks: list[Stack], plan: Plan, log: Any) -> dict[str, Any]:
                 try:
                     figures, found = measure(stack, plan, directory, not entry["features"])
                 except BenchError as exc:
-                    entry["problem"] = str(exc)
+                    entry["problem"] = f"repetition {repetition + 1}: {exc}"
                     print(f"  {stack.name}: {exc}", file=log)
                     continue
                 for metric, samples in figures.items():
@@ -302,6 +309,26 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return lines
 
 
+BASELINE = "asyncio-only"  # what every stack's cost is counted over: vigil blocks ssl
+
+
+def _over_baseline(results: dict[str, Any]) -> list[str]:
+    """What each stack adds to a process that has asyncio and its sockets (medians)."""
+    base = results.get(BASELINE, {}).get("figures", {})
+    if not base.get("import_ms") or not base.get("rss_start_mib"):
+        return []
+    rows = []
+    for name, entry in results.items():
+        figures = entry["figures"]
+        if name == BASELINE or not figures.get("import_ms") or not figures.get("rss_start_mib"):
+            continue
+        imports = statistics.median(figures["import_ms"]) - statistics.median(base["import_ms"])
+        rss = statistics.median(figures["rss_start_mib"]) - statistics.median(base["rss_start_mib"])
+        rows.append([name, f"{imports:+.0f}", f"{rss:+.1f}"])
+    header = ["stack", "import, ms", "RSS started, MiB"]
+    return [f"Over the {BASELINE} baseline (medians)", "", *_table(header, rows), ""]
+
+
 def report(results: dict[str, Any]) -> str:
     lines: list[str] = []
     for title, metrics in COLUMNS.items():
@@ -318,6 +345,7 @@ def report(results: dict[str, Any]) -> str:
             *_table(["stack", *(LABELS[metric] for metric in metrics)], rows),
             "",
         ]
+    lines += _over_baseline(results)
     rows = [
         [name, *(entry["features"].get(need, "") for need in NEEDS)]
         for name, entry in results.items()
@@ -338,6 +366,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--quick", action="store_true", help="one repetition, smaller counts")
     parser.add_argument(
+        "--repetitions", type=int, metavar="N", help="repetitions (3 for a full run, 1 quick)"
+    )
+    parser.add_argument(
         "--only", action="append", metavar="STACK", help=f"among {', '.join(STACKS)}"
     )
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON, metavar="PATH")
@@ -346,6 +377,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     unknown = sorted(set(chosen) - set(STACKS))
     if unknown:
         parser.error(f"unknown stack {', '.join(unknown)}: choose from {', '.join(STACKS)}")
+    if args.repetitions is not None and not 1 <= args.repetitions <= 20:
+        parser.error(f"--repetitions {args.repetitions}: choose from 1 to 20")
     args.stacks = [STACKS[name] for name in STACKS if not chosen or name in chosen]
     return args
 
@@ -353,6 +386,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     plan = QUICK if args.quick else FULL
+    if args.repetitions is not None:
+        plan = dataclasses.replace(plan, repetitions=args.repetitions)
     began = datetime.datetime.now(datetime.UTC)
     load_start = os.getloadavg()
     results = run(args.stacks, plan, sys.stderr)
