@@ -17,6 +17,7 @@ writes the response head, as uvicorn's protocols do.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import threading
 import time
@@ -237,7 +238,7 @@ class H11Protocol(_GlueProtocol):
         if self.conn.our_state in (self.h11.IDLE, self.h11.SEND_RESPONSE):
             body = plain(status).body or b""
             headers = [("Content-Length", str(len(body))), ("Connection", "close")]
-            with _suppress(self.h11.LocalProtocolError):
+            with contextlib.suppress(self.h11.LocalProtocolError):
                 self.write(self.conn.send(self.h11.Response(status_code=status, headers=headers)))
                 self.write(self.conn.send(self.h11.Data(data=body)))
                 self.write(self.conn.send(self.h11.EndOfMessage()))
@@ -254,17 +255,6 @@ class H11Protocol(_GlueProtocol):
 
     def tail(self) -> bytes:
         return self.conn.send(self.h11.EndOfMessage()) or b""
-
-
-class _suppress:
-    def __init__(self, kind: type[BaseException]) -> None:
-        self.kind = kind
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> bool:
-        return kind is not None and issubclass(kind, self.kind)
 
 
 class HttpToolsProtocol(_GlueProtocol):
@@ -544,7 +534,7 @@ async def serve_stdlib(socks: list[socket.socket]) -> None:
             return conn, address or ("unix", 0)
 
         def shutdown_request(self, request: Any) -> None:
-            with _suppress(OSError):
+            with contextlib.suppress(OSError):
                 request.shutdown(socket.SHUT_WR)
             request.close()
 

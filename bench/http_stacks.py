@@ -16,7 +16,9 @@ each repetition so that drift of the machine falls on all of them alike:
   keep-alive timeout), checked with `http.client` and raw sockets.
 
 A stack whose library is not installed is skipped and reported as such. Only loopback
-traffic; every wait is bounded; every process started is ended by its pid.
+traffic; every wait is bounded; every process started is ended by its pid. The exit status is
+0 whatever the figures say, 2 for bad arguments, 130 if interrupted (what was measured until
+then is still reported).
 """
 
 from __future__ import annotations
@@ -225,30 +227,41 @@ def missing(stack: Stack) -> str | None:
     return None
 
 
-def run(stacks: list[Stack], plan: Plan, log: Any) -> dict[str, Any]:
+def run(stacks: list[Stack], plan: Plan, log: Any) -> tuple[dict[str, Any], bool]:
+    """{stack: figures, features, problem}, and whether the run was interrupted."""
+    interrupted = False
     results: dict[str, Any] = {
         stack.name: {"figures": {}, "features": {}, "problem": missing(stack)} for stack in stacks
     }
     directory = Path(tempfile.mkdtemp(prefix="httpstacks-"))
     try:
-        for repetition in range(plan.repetitions):
-            for stack in stacks:
-                entry = results[stack.name]
-                if entry["problem"] is not None and entry["figures"] == {}:
-                    continue
-                print(f"repetition {repetition + 1}/{plan.repetitions}: {stack.name}", file=log)
-                try:
-                    figures, found = measure(stack, plan, directory, not entry["features"])
-                except BenchError as exc:
-                    entry["problem"] = f"repetition {repetition + 1}: {exc}"
-                    print(f"  {stack.name}: {exc}", file=log)
-                    continue
-                for metric, samples in figures.items():
-                    entry["figures"].setdefault(metric, []).extend(samples)
-                entry["features"] = entry["features"] or found
+        _repeat(stacks, plan, directory, results, log)
+    except KeyboardInterrupt:
+        interrupted = True
+        print("interrupted: reporting what was measured", file=log)
     finally:
         shutil.rmtree(directory, ignore_errors=True)
-    return results
+    return results, interrupted
+
+
+def _repeat(
+    stacks: list[Stack], plan: Plan, directory: Path, results: dict[str, Any], log: Any
+) -> None:
+    for repetition in range(plan.repetitions):
+        for stack in stacks:
+            entry = results[stack.name]
+            if entry["problem"] is not None and entry["figures"] == {}:
+                continue
+            print(f"repetition {repetition + 1}/{plan.repetitions}: {stack.name}", file=log)
+            try:
+                figures, found = measure(stack, plan, directory, not entry["features"])
+            except BenchError as exc:
+                entry["problem"] = f"repetition {repetition + 1}: {exc}"
+                print(f"  {stack.name}: {exc}", file=log)
+                continue
+            for metric, samples in figures.items():
+                entry["figures"].setdefault(metric, []).extend(samples)
+            entry["features"] = entry["features"] or found
 
 
 def versions() -> dict[str, str]:
@@ -401,11 +414,12 @@ def main(argv: list[str]) -> int:
         plan = dataclasses.replace(plan, repetitions=args.repetitions)
     began = datetime.datetime.now(datetime.UTC)
     load_start = os.getloadavg()
-    results = run(args.stacks, plan, sys.stderr)
+    results, interrupted = run(args.stacks, plan, sys.stderr)
     document: dict[str, Any] = {
         "started": began.isoformat(timespec="seconds"),
         "seconds": round((datetime.datetime.now(datetime.UTC) - began).total_seconds(), 1),
         "command": " ".join(["python -m bench.http_stacks", *argv]),
+        "interrupted": interrupted,
         "plan": asdict(plan),
         "machine": {
             "cpu": cpu_model(),
@@ -428,7 +442,7 @@ def main(argv: list[str]) -> int:
     )
     print(report(results))
     print(f"results: {args.json}")
-    return 0
+    return 130 if interrupted else 0
 
 
 if __name__ == "__main__":
