@@ -36,7 +36,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.daemons import RunningLines, config_text, supervisor_executable, workspace
+from bench.daemons import ROOT, RunningLines, config_text, supervisor_executable, workspace
 from bench.processes import kill_group_and_leader
 from bench.waiting import wait_for
 from bench.workloads.base import sleepers
@@ -156,7 +156,9 @@ def sides(args: argparse.Namespace) -> list[Side]:
                 )
             )
     vigil = args.interpreter or sys.executable
-    chosen.append(Side("vigil", vigil, "vigil", "vigil.ctl.main"))
+    # another interpreter may not have the editable install: the work tree comes first
+    here = str(ROOT) if args.interpreter else None
+    chosen.append(Side("vigil", vigil, "vigil", "vigil.ctl.main", pythonpath=here))
     for tree in args.tree:
         name, _, path = tree.partition("=")
         chosen.append(
