@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.daemons import ROOT, RunningLines, config_text, supervisor_executable, workspace
-from bench.processes import kill_group_and_leader
+from bench.processes import become_subreaper, kill_group_and_leader
 from bench.waiting import wait_for
 from bench.workloads.base import sleepers
 
@@ -188,6 +188,8 @@ def main() -> None:
     parser.add_argument("--interpreter", metavar="PYTHON")
     parser.add_argument("--no-supervisor", action="store_true")
     args = parser.parse_args()
+    # programs orphaned by a killed daemon become ours, and each workspace's sweep ends them
+    become_subreaper()
     chosen = sides(args)
     for _ in range(args.reps):
         for side in chosen:
