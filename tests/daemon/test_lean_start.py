@@ -46,7 +46,7 @@ NOT_BEFORE_THE_FIRST_SPAWN = (
 NEVER = ("ssl", "_ssl", "_hashlib")
 
 # Runs the entry point as `supervisord` does, with an audit hook that writes down the modules
-# loaded (with a module object: a blocked import leaves None) at every fork or posix_spawn: the
+# loaded (with a module object: a blocked import leaves None) at every fork or spawn: the
 # detaching one and the spawn of the one program. The HTTP application loads after that spawn.
 LAUNCHER = textwrap.dedent(
     """
@@ -55,7 +55,7 @@ LAUNCHER = textwrap.dedent(
     records, conf = sys.argv[1:]
 
     def hook(event, args):
-        if event in ("os.fork", "os.posix_spawn"):
+        if event in ("os.fork", "os.posix_spawn", "vigil.spawn"):
             loaded = sorted(name for name, module in sys.modules.items() if module is not None)
             with open(records, "a") as out:
                 out.write(json.dumps(loaded) + "\\n")

@@ -133,14 +133,21 @@ def test_children_die_with_a_daemon_killed_by_sigkill(tmp_path: Path, cleanup: S
         [program:web]
         command=sleep 1002
         startsecs=0
+
+        [program:elsewhere]
+        command=sleep 1006
+        directory=/
+        startsecs=0
         """,
     )
     daemon = start_daemonized(conf)
     cleanup.append(daemon)
-    child = running_pid(conf, "web")
-    cleanup.append(child)
+    # a plain program (vfork path) and one with a directory (fork path)
+    children = [running_pid(conf, "web"), running_pid(conf, "elsewhere")]
+    for child in children:
+        cleanup.append(child)
     os.kill(daemon, signal.SIGKILL)
-    wait_until(lambda: gone(child), what="the child to die with its daemon")
+    wait_until(lambda: all(gone(child) for child in children), what="children to die with it")
 
 
 def test_leftovers_of_a_killed_daemon_are_stopped_before_the_next_start(

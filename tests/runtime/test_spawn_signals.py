@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sys
 from pathlib import Path
 
 import pytest
 
+from vigil.runtime import spawn as spawn_module
 from vigil.runtime.spawn import SpawnRequest, spawn
 
 
@@ -51,3 +53,10 @@ async def test_child_signal_state_is_clean(directory: str | None) -> None:
     finally:
         for number in caught:
             loop.remove_signal_handler(number)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="vfork and prctl are Linux's")
+def test_the_compiled_spawn_is_built() -> None:
+    """`make test` installs vigil with its C part; without it every spawn would pay for a
+    fork of the whole daemon, and these tests would only have covered that slower path."""
+    assert spawn_module._vfork_spawn is not None, "vigil.runtime._vfork_spawn was not built"

@@ -1,14 +1,17 @@
 """Starting one child: pipes, its own process group, a clean signal state, then exec.
 
-On Linux every child goes through fork, because only code running in the child between fork
-and exec can ask for a parent-death signal: a child must not outlive a daemon that was killed
-(OOM killer, SIGKILL), or the next daemon would start a second copy beside it. The signal is
-set race-free: after setting it, the child checks that its parent is still the daemon that
-forked it, and gives up if not. All signals are blocked across the fork so a stop signal sent
-between fork and exec stays pending until exec and is then delivered, never swallowed.
-Elsewhere, programs that need no working directory, umask or user go through posix_spawn
-(vfork-speed, with every signal reset to its default and an empty mask before exec). Exec
-failures of either path come back as a SpawnError with the reason, not as an exit 127.
+On Linux every child gets a parent-death signal: it must not outlive a daemon that was killed
+(OOM killer, SIGKILL), or the next daemon would start a second copy beside it. Only code that
+runs in the child between fork and exec can ask for one, and it is set race-free: after
+setting it, the child checks that its parent is still the daemon, and gives up if not. A
+plain child (no working directory, umask or user) is started by the compiled
+``_vfork_spawn`` (vfork, a few system calls, exec) at posix_spawn's speed; the others, and
+every child where that module could not be built, go through os.fork(), which copies the
+daemon's page tables and costs milliseconds. All signals are blocked across the fork, so a
+stop signal sent between fork and exec stays pending until exec and is then delivered, never
+swallowed. Elsewhere than Linux, programs that need no working directory, umask or user go
+through posix_spawn. Exec failures of every path come back as a SpawnError with the reason,
+not as an exit 127.
 """
 
 from __future__ import annotations
@@ -27,6 +30,14 @@ from dataclasses import dataclass
 CATCHABLE = frozenset(signal.valid_signals()) - {signal.SIGKILL, signal.SIGSTOP}
 PR_SET_PDEATHSIG = 1
 HAS_PARENT_DEATH_SIGNAL = sys.platform.startswith("linux")
+# The steps of _vfork_spawn.c's child, as its failures name them.
+_VFORK_STEPS = {1: "setpgid", 2: "dup2", 3: "set the parent-death signal", 4: "spawn (daemon gone)"}
+_STEP_EXEC = 5
+
+try:  # built at install where a C compiler is found (Linux); os.fork() does the same, slower
+    from vigil.runtime import _vfork_spawn
+except ImportError:  # pragma: no cover - depends on the installation
+    _vfork_spawn = None  # type: ignore[assignment]
 
 
 class SpawnError(Exception):
@@ -77,7 +88,9 @@ def spawn(request: SpawnRequest) -> Child:
     assert child_stdin is not None and out_w is not None
     child_fds = (child_stdin, out_w, err_w if err_w is not None else out_w)
     try:
-        if _needs_fork(request):
+        if _vfork_spawn is not None and _plain_with_death_signal(request):
+            pid = _vfork_exec(request, child_fds)
+        elif _needs_fork(request):
             pid = _fork_exec(request, child_fds)
         else:
             pid = _posix_spawn(request, child_fds)
@@ -106,6 +119,40 @@ def _close(fds: list[int]) -> None:
     for fd in fds:
         with contextlib.suppress(OSError):
             os.close(fd)
+
+
+def _plain_with_death_signal(request: SpawnRequest) -> bool:
+    return (
+        request.death_signal is not None
+        and HAS_PARENT_DEATH_SIGNAL
+        and request.directory is None
+        and request.umask is None
+        and (request.uid is None or request.uid == os.getuid())
+    )
+
+
+def _vfork_exec(request: SpawnRequest, fds: tuple[int, int, int]) -> int:
+    """The compiled path: vfork, parent-death signal, exec (see _vfork_spawn.c)."""
+    assert _vfork_spawn is not None and request.death_signal is not None
+    env = [os.fsencode(key) + b"=" + os.fsencode(value) for key, value in request.env.items()]
+    argv = [os.fsencode(arg) for arg in request.argv]
+    # as os.fork and os.posix_spawn are audited, so is this way of starting a process
+    sys.audit("vigil.spawn", request.filename, request.argv, request.env)
+    pid, step, number = _vfork_spawn.spawn(
+        request.filename, argv, env, fds, request.death_signal, _altered_signals()
+    )
+    if step == _STEP_EXEC:
+        raise SpawnError(_exec_failure(request.argv[0], number), pid)
+    if step:
+        name = errno.errorcode.get(number, str(number))
+        raise SpawnError(f"couldn't {_VFORK_STEPS.get(step, 'spawn')}: {name}", pid)
+    return pid
+
+
+def _altered_signals() -> list[int]:
+    """Every signal not at its default: caught ones (exec would reset them, but one that
+    arrived before exec would reach the daemon's handler) and ignored ones (exec keeps)."""
+    return [int(n) for n in CATCHABLE if _signal.getsignal(n) != _signal.SIG_DFL]
 
 
 def _needs_fork(request: SpawnRequest) -> bool:
@@ -147,9 +194,7 @@ def _fork_exec(request: SpawnRequest, fds: tuple[int, int, int]) -> int:
     # of a mask into an enum member, a cost paid at each spawn for nothing
     blocked = _signal.pthread_sigmask(signal.SIG_BLOCK, CATCHABLE)
     try:
-        # every signal not at its default: caught ones (exec would reset them, but one that
-        # arrived before exec would reach the daemon's handler) and ignored ones (exec keeps)
-        altered = [int(n) for n in CATCHABLE if _signal.getsignal(n) != _signal.SIG_DFL]
+        altered = _altered_signals()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child, which never returns
             if prctl is not None and request.death_signal is not None:
