@@ -16,6 +16,7 @@ writes the response head, as uvicorn's protocols do.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import socket
@@ -100,7 +101,7 @@ class _Flow:
                 raise ConnectionResetError("the client went away")
 
 
-class _GlueProtocol(asyncio.Protocol):
+class _GlueProtocol(asyncio.Protocol, metaclass=abc.ABCMeta):
     """What the h11 and httptools glue share: flow control, the idle deadline, the response."""
 
     def __init__(self) -> None:
@@ -158,14 +159,17 @@ class _GlueProtocol(asyncio.Protocol):
             await self.flow.drain()
         self.write(self.tail())
 
+    @abc.abstractmethod
     def head(self, status: int, content_type: str, length: int | None) -> bytes:
-        raise NotImplementedError
+        """The wire form of this part of a response, in the stack's own way."""
 
+    @abc.abstractmethod
     def frame(self, data: bytes) -> bytes:
-        raise NotImplementedError
+        """The wire form of this part of a response, in the stack's own way."""
 
+    @abc.abstractmethod
     def tail(self) -> bytes:
-        raise NotImplementedError
+        """The wire form of this part of a response, in the stack's own way."""
 
 
 class H11Protocol(_GlueProtocol):
