@@ -13,9 +13,8 @@ in between, and each member is held by a pidfd before it is signalled.
 from __future__ import annotations
 
 import os
-from collections import defaultdict
 
-from vigil.runtime.proctable import HeldProcess, all_entries, environ_has, wait_all_gone
+from vigil.runtime.proctable import HeldProcess, ProcessTable, environ_has, wait_all_gone
 
 
 class ProcessTree:
@@ -28,31 +27,13 @@ class ProcessTree:
 
     def find(self, main_pid: int) -> list[HeldProcess]:
         """The live members other than `main_pid`, each held by a pidfd."""
-        daemon = os.getpid()
-        entries = all_entries()
-        children: dict[int, list[int]] = defaultdict(list)
-        starts = {}
-        for entry in entries:
-            children[entry.ppid].append(entry.pid)
-            starts[entry.pid] = entry.start_time
-        roots = [main_pid] if main_pid in starts else []
-        roots += [
+        table = ProcessTable()
+        orphans = [
             pid
-            for pid in children[daemon]
+            for pid in table.children.get(os.getpid(), ())
             if pid != main_pid and environ_has(pid, self._marker)
         ]
-        found: list[HeldProcess] = []
-        seen = set(roots)
-        queue = list(roots)
-        while queue:
-            pid = queue.pop()
-            if pid != main_pid and (held := HeldProcess.open(pid, starts[pid])) is not None:
-                found.append(held)
-            for child in children.get(pid, ()):
-                if child not in seen:
-                    seen.add(child)
-                    queue.append(child)
-        return found
+        return table.hold([main_pid, *orphans], skip=main_pid)
 
     def signal(self, main_pid: int, number: int) -> None:
         """Send `number` to every member that has not had it yet."""

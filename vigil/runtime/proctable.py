@@ -57,6 +57,33 @@ def all_entries() -> list[ProcEntry]:
     return entries
 
 
+class ProcessTable:
+    """Who is whose child among the live processes, read once from /proc."""
+
+    def __init__(self) -> None:
+        self.children: dict[int, list[int]] = {}
+        self.starts: dict[int, int] = {}
+        for entry in all_entries():
+            self.children.setdefault(entry.ppid, []).append(entry.pid)
+            self.starts[entry.pid] = entry.start_time
+
+    def hold(self, roots: Iterable[int], skip: int = 0) -> list[HeldProcess]:
+        """Every live process of the subtrees below and at `roots` but `skip`, each held by a
+        pidfd checked against the start time it had in this table."""
+        found: list[HeldProcess] = []
+        queue = [pid for pid in roots if pid in self.starts]
+        seen = set(queue)
+        while queue:
+            pid = queue.pop()
+            if pid != skip and (held := HeldProcess.open(pid, self.starts[pid])) is not None:
+                found.append(held)
+            for child in self.children.get(pid, ()):
+                if child not in seen:
+                    seen.add(child)
+                    queue.append(child)
+        return found
+
+
 def boot_id() -> str:
     """Distinguishes this boot from the last: pids and start times mean nothing across one."""
     try:
@@ -79,7 +106,7 @@ def environ_has(pid: int, wanted: Iterable[tuple[str, str]]) -> bool:
 class HeldProcess:
     """One process held by a pidfd, proven to be the one seen at `start_time`."""
 
-    def __init__(self, pid: int, fd: int, start_time: int = 0) -> None:
+    def __init__(self, pid: int, fd: int, start_time: int) -> None:
         self.pid = pid
         self.fd = fd
         self.start_time = start_time

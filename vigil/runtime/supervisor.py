@@ -18,7 +18,7 @@ from vigil.core.ports import OutputSink
 from vigil.core.states import STOPPED_STATES, ProcessState, SupervisorState
 from vigil.runtime.fcgi_socket import FcgiSocket
 from vigil.runtime.process import ProcessContext, ProcessRunner
-from vigil.runtime.proctable import HeldProcess, all_entries, wait_all_gone
+from vigil.runtime.proctable import HeldProcess, ProcessTable, wait_all_gone
 
 SinkFactory = Callable[[ProcessConfig], tuple[OutputSink, OutputSink]]
 WAIT_REPORT_SECONDS = 3.0
@@ -167,16 +167,5 @@ class Supervisor:
 def _descendants(root: int) -> list[HeldProcess]:
     """Every live process below `root`, each held by a pidfd (read from /proc: the daemon
     loads no process-table library for the one look it takes at shutdown)."""
-    children: dict[int, list[int]] = {}
-    starts: dict[int, int] = {}
-    for entry in all_entries():
-        children.setdefault(entry.ppid, []).append(entry.pid)
-        starts[entry.pid] = entry.start_time
-    found: list[HeldProcess] = []
-    queue = list(children.get(root, ()))
-    while queue:
-        pid = queue.pop()
-        queue.extend(children.get(pid, ()))
-        if (held := HeldProcess.open(pid, starts[pid])) is not None:
-            found.append(held)
-    return found
+    table = ProcessTable()
+    return table.hold(table.children.get(root, ()))
