@@ -11,14 +11,11 @@ import json
 import subprocess
 import textwrap
 import xmlrpc.client
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from tests.ctl.harness import free_port
+from tests.daemon.daemonized import Started, running_pid
 from tests.daemon.test_daemonize import gone
-from tests.daemon.test_process_tree import Started, running_pid
 from tests.support import PY, unix_proxy, wait_until
 
 # Loaded only once the programs are spawned, or only by configs (or errors) that need them.
@@ -70,13 +67,6 @@ LAUNCHER = textwrap.dedent(
     main()
     """
 )
-
-
-@pytest.fixture
-def cleanup() -> Iterator[Started]:
-    started = Started()
-    yield started
-    started.end()
 
 
 def test_the_first_spawn_comes_before_the_http_application_and_without_openssl(

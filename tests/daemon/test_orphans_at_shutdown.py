@@ -4,13 +4,9 @@ period, each step named in the main log."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
-from tests.daemon.test_daemonize import gone
-from tests.daemon.test_process_tree import (
+from tests.daemon.daemonized import (
     Started,
     config,
     descendants_running,
@@ -18,14 +14,8 @@ from tests.daemon.test_process_tree import (
     start_daemonized,
     text_of,
 )
+from tests.daemon.test_daemonize import gone
 from tests.support import unix_proxy, wait_until
-
-
-@pytest.fixture
-def cleanup() -> Iterator[Started]:
-    started = Started()
-    yield started
-    started.end()
 
 
 def test_an_orphan_deaf_to_sigterm_is_killed_at_shutdown(tmp_path: Path, cleanup: Started) -> None:

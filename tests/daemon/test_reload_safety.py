@@ -11,11 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.daemon.daemonized import Started, config, running_pid, start_daemonized
 from tests.daemon.test_daemonize import gone
-from tests.daemon.test_process_tree import Started, cleanup, config, running_pid, start_daemonized
 from tests.support import unix_proxy, wait_until
-
-__all__ = ["cleanup"]  # the fixture, used by name
 
 BROKEN = "\n[program:broken]\nautostart=maybe\n"
 
