@@ -399,6 +399,11 @@ def test_deprecated_syslog_logfile_turns_into_syslog_option(tmp_path: Path) -> N
             "Unknown event type TICK_7 in [eventlistener:e] events",
         ),
         (
+            # vigil's own root: a listener pool speaks Supervisor's protocol, so not yet
+            "[eventlistener:e]\ncommand=c\nevents=VIGIL_EVENT\n",
+            "Unknown event type VIGIL_EVENT in [eventlistener:e] events",
+        ),
+        (
             "[eventlistener:e]\ncommand=c\nevents=TICK_5\nbuffer_size=0\n",
             "[eventlistener:e] section sets invalid buffer_size (0)",
         ),

@@ -30,41 +30,9 @@ from vigil.config.model import (
     Source,
 )
 from vigil.config.reading import OptionReader, default_of
+from vigil.event_types import SUBSCRIBABLE
 
 T = TypeVar("T")
-
-# Subscribable event types (Supervisor's events.EventTypes).
-EVENT_NAMES = frozenset(
-    {
-        "EVENT",
-        "PROCESS_STATE",
-        "PROCESS_STATE_STOPPED",
-        "PROCESS_STATE_EXITED",
-        "PROCESS_STATE_STARTING",
-        "PROCESS_STATE_STOPPING",
-        "PROCESS_STATE_BACKOFF",
-        "PROCESS_STATE_FATAL",
-        "PROCESS_STATE_RUNNING",
-        "PROCESS_STATE_UNKNOWN",
-        "PROCESS_COMMUNICATION",
-        "PROCESS_COMMUNICATION_STDOUT",
-        "PROCESS_COMMUNICATION_STDERR",
-        "PROCESS_LOG",
-        "PROCESS_LOG_STDOUT",
-        "PROCESS_LOG_STDERR",
-        "REMOTE_COMMUNICATION",
-        "SUPERVISOR_STATE_CHANGE",
-        "SUPERVISOR_STATE_CHANGE_RUNNING",
-        "SUPERVISOR_STATE_CHANGE_STOPPING",
-        "TICK",
-        "TICK_5",
-        "TICK_60",
-        "TICK_3600",
-        "PROCESS_GROUP",
-        "PROCESS_GROUP_ADDED",
-        "PROCESS_GROUP_REMOVED",
-    }
-)
 
 # Options of a program that the model does not hold as fields.
 DEFAULT_PROCESS_NAME = "%(program_name)s"
@@ -91,6 +59,7 @@ PROGRAM_SECTION_KEYS: dict[str, frozenset[str]] = {
     "fcgi-program:": FCGI_KEYS,
     "group:": GROUP_KEYS,
 }
+
 
 def _process_default(name: str) -> Any:
     return default_of(ProcessConfig, name)
@@ -257,7 +226,7 @@ class GroupReader:
             if text is not None or self.reader.document.get(section, "events") is None:
                 self.reader.error(section, f'[{section}] section requires an "events" line')
             return ()
-        for unknown in sorted(names - EVENT_NAMES):
+        for unknown in sorted(names - SUBSCRIBABLE):
             self.reader.error(
                 section, f"Unknown event type {unknown} in [{section}] events", "events"
             )
