@@ -23,8 +23,8 @@ from vigil.config.errors import ConfigError
 from vigil.config.loader import inspect, load
 from vigil.config.model import Config, GroupKind, LogLevel
 from vigil.config.search import find_config, not_found_message
-from vigil.core import events
 from vigil.core.bus import EventBus
+from vigil.core.events import SupervisorStateChanged
 from vigil.core.naming import split_namespec
 from vigil.core.states import SupervisorState
 from vigil.http.listeners import Listener, ServerStartError, bind_all
@@ -184,7 +184,7 @@ class Daemon:
             self._write_pidfile(mainlog)
             mainlog.log(LogLevel.INFO, f"supervisord started with pid {os.getpid()}")
             ticks.start()
-            bus.publish(events.supervisor_state(running=True))
+            bus.publish(SupervisorStateChanged(running=True))
             supervisor.autostart()
             # The sockets are bound and queue connections already; the HTTP application
             # (aiohttp's import is most of the daemon's start-up time) loads after the spawns.

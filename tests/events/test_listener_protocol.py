@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from vigil.config.model import LogLevel
-from vigil.core import events
+from vigil.core.events import ProcessStateChanged, RemoteCommunication, SupervisorStateChanged
 from vigil.core.listener_protocol import (
     DEFAULT_RESULT_HANDLER,
     HandlerError,
@@ -41,8 +41,8 @@ def busy(protocol: ListenerProtocol) -> ListenerProtocol:
 
 
 def test_envelope_is_supervisors_header_and_payload() -> None:
-    event = events.process_state(
-        "p", "p", ProcessState.STARTING, ProcessState.RUNNING, pid=10149, tries=0, expected=True
+    event = ProcessStateChanged(
+        "p", "p", ProcessState.STARTING, ProcessState.RUNNING, 10149, 0, True, at=1_700_000_000.0
     )
     assert envelope("supervisor", 9, "l", 9, event) == (
         b"ver:3.0 server:supervisor serial:9 pool:l poolserial:9 "
@@ -52,7 +52,7 @@ def test_envelope_is_supervisors_header_and_payload() -> None:
 
 
 def test_envelope_of_an_empty_payload_has_len_0() -> None:
-    data = envelope("host-a", 0, "pool", 3, events.supervisor_state(running=True))
+    data = envelope("host-a", 0, "pool", 3, SupervisorStateChanged(running=True))
     assert data == (
         b"ver:3.0 server:host-a serial:0 pool:pool poolserial:3 "
         b"eventname:SUPERVISOR_STATE_CHANGE_RUNNING len:0\n"
@@ -61,12 +61,12 @@ def test_envelope_of_an_empty_payload_has_len_0() -> None:
 
 def test_envelope_len_counts_characters_as_supervisor_does() -> None:
     # Supervisor issue #1243: len counts characters; childutils-based listeners rely on it
-    event = events.remote_communication("t", "h\u00e9llo \u2603")
+    event = RemoteCommunication("t", "h\u00e9llo \u2603")
     data = envelope("supervisor", 1, "l", 1, event)
     header, body = data.split(b"\n", 1)
     assert body == "type:t\nh\u00e9llo \u2603".encode()
     assert header.endswith(b" len:14")
-    assert len(body) == 17 and len(event.payload) == 14
+    assert len(body) == 17 and len(event.payload()) == 14
 
 
 def test_a_listener_starts_acknowledged_and_ready_makes_it_ready() -> None:

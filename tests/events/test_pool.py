@@ -10,9 +10,13 @@ from types import SimpleNamespace
 import pytest
 
 from vigil.config.model import GroupConfig, GroupKind, LogLevel, ProcessConfig
-from vigil.core import events
 from vigil.core.bus import EventBus
-from vigil.core.events import Event
+from vigil.core.events import (
+    Event,
+    ProcessGroupChanged,
+    ProcessStateChanged,
+    RemoteCommunication,
+)
 from vigil.core.states import ListenerState, ProcessState
 from vigil.runtime.pipes import StdinClosed
 from vigil.services.listeners import (
@@ -101,7 +105,7 @@ def make_pool(
 
 
 def remote(data: str) -> Event:
-    return events.remote_communication("t", data)
+    return RemoteCommunication("t", data)
 
 
 def test_an_event_goes_at_once_to_a_ready_listener_with_supervisors_envelope() -> None:
@@ -317,7 +321,7 @@ def add_group(
     supervisor.groups[config.name] = SimpleNamespace(
         name=config.name, config=config, runners={each.name: each for each in listeners}
     )
-    supervisor.context.bus.publish(events.process_group(config.name, added=True))
+    supervisor.context.bus.publish(ProcessGroupChanged(config.name, added=True))
 
 
 def test_a_pool_is_created_with_its_group_and_hears_its_own_group_added() -> None:
@@ -329,18 +333,18 @@ def test_a_pool_is_created_with_its_group_and_hears_its_own_group_added() -> Non
     add_group(supervisor, GroupConfig("p", 999, (ProcessConfig("p", "p", "true"),)), [])
     pool = pools.get("l")
     assert pool is not None
-    assert [q.event.payload for q in pool.buffered] == ["groupname:l\n", "groupname:p\n"]
+    assert [q.event.payload() for q in pool.buffered] == ["groupname:l\n", "groupname:p\n"]
     listener.state = ProcessState.STARTING
     bus.publish(
-        events.process_state(
-            "l", "l", ProcessState.STOPPED, ProcessState.STARTING, pid=0, tries=0, expected=True
+        ProcessStateChanged(
+            "l", "l", ProcessState.STOPPED, ProcessState.STARTING, 0, tries=0, expected=True, at=0
         )
     )
     pools.listener_output("l", "l", b"READY\n")
     listener.state = ProcessState.RUNNING
     bus.publish(
-        events.process_state(
-            "l", "l", ProcessState.STARTING, ProcessState.RUNNING, pid=7, tries=0, expected=True
+        ProcessStateChanged(
+            "l", "l", ProcessState.STARTING, ProcessState.RUNNING, 7, tries=0, expected=True, at=0
         )
     )
     assert [(r[0], r[1], r[2]) for r in listener.received()] == [(0, 0, "PROCESS_GROUP_ADDED")]
@@ -369,7 +373,7 @@ def test_a_removed_group_takes_its_pool_and_subscriptions_away() -> None:
     assert bus.has_subscribers("TICK_5")
     pool = pools.get("l")
     del supervisor.groups["l"]
-    bus.publish(events.process_group("l", added=False))
+    bus.publish(ProcessGroupChanged("l", added=False))
     assert pools.get("l") is None and pool is not None and pool.closed
     assert not bus.has_subscribers("TICK_5")
     pools.close()
@@ -397,7 +401,7 @@ def test_bus_subscribers_added_while_publishing_miss_the_event_in_flight() -> No
     bus = EventBus()
     late: list[Event] = []
     bus.subscribe("PROCESS_GROUP_ADDED", lambda event: bus.subscribe("EVENT", late.append))
-    bus.publish(events.process_group("g", added=True))
+    bus.publish(ProcessGroupChanged("g", added=True))
     assert late == []
     bus.publish(remote("x"))
     assert [e.name for e in late] == ["REMOTE_COMMUNICATION"]

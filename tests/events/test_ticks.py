@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from vigil.clock import FakeClock, SystemClock
 from vigil.core.bus import EventBus
-from vigil.core.events import Event
+from vigil.core.events import Event, Tick
 from vigil.services.ticks import Ticks, timeslice
 
 START = 1_700_000_002.5  # 2.5 s into a 5 s slice, 22.5 s into a minute
@@ -80,7 +80,7 @@ def test_no_timer_while_nobody_subscribes_to_ticks() -> None:
 def test_first_tick_at_the_first_boundary_then_every_period() -> None:
     _, _, loop, _, seen = setup("TICK_5")
     loop.run_until(START + 16)
-    assert [(e.name, e.payload) for e in seen] == [
+    assert [(e.name, e.payload()) for e in seen] == [
         ("TICK_5", "when:1700000005"),
         ("TICK_5", "when:1700000010"),
         ("TICK_5", "when:1700000015"),
@@ -93,9 +93,9 @@ def test_a_parent_subscription_gets_every_period_in_supervisors_order() -> None:
     names = [e.name for e in seen]
     assert names.count("TICK_60") == 47 and names.count("TICK_3600") == 1
     assert seen[-3:] == [
-        Event("TICK_5", "when:1700002800"),
-        Event("TICK_60", "when:1700002800"),
-        Event("TICK_3600", "when:1700002800"),
+        Tick(5, 1_700_002_800),
+        Tick(60, 1_700_002_800),
+        Tick(3600, 1_700_002_800),
     ]
     assert len(loop.pending()) == 1  # one timer serves all periods
 
@@ -117,7 +117,7 @@ def test_a_late_subscriber_waits_for_the_next_boundary() -> None:
     seen: list[Event] = []
     bus.subscribe("TICK_5", seen.append)
     loop.run_until(START + 8)
-    assert [e.payload for e in seen] == ["when:1700000010"]
+    assert [e.payload() for e in seen] == ["when:1700000010"]
 
 
 def test_a_timer_firing_before_the_wall_boundary_is_armed_again_without_a_tick() -> None:
@@ -128,7 +128,7 @@ def test_a_timer_firing_before_the_wall_boundary_is_armed_again_without_a_tick()
     timer.callback()
     assert seen == [] and loop.pending()[0].at == 1_700_000_005
     loop.run_until(1_700_000_005)
-    assert [e.payload for e in seen] == ["when:1700000005"]
+    assert [e.payload() for e in seen] == ["when:1700000005"]
 
 
 def test_a_wall_clock_jump_gives_one_tick_for_the_new_slice() -> None:
@@ -137,7 +137,7 @@ def test_a_wall_clock_jump_gives_one_tick_for_the_new_slice() -> None:
     loop.timers.remove(timer)
     clock.advance(3600)  # the machine slept
     timer.callback()
-    assert [e.payload for e in seen] == ["when:1700003600"]
+    assert [e.payload() for e in seen] == ["when:1700003600"]
 
 
 def test_a_subscriber_that_unsubscribes_on_a_tick_stops_the_timer() -> None:

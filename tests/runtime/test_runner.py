@@ -11,6 +11,7 @@ import psutil
 
 from tests.runtime.conftest import PY, Harness
 from vigil.config.model import AutoRestart
+from vigil.core.events import ProcessStateChanged
 from vigil.core.states import ProcessState as S
 
 
@@ -91,10 +92,17 @@ async def test_autorestart_respawns_after_unexpected_exit(harness: Harness) -> N
     )
     starts: list[object] = []
     harness.bus.subscribe("PROCESS_STATE_STARTING", starts.append)
+    before = time.time()
     runner.start()
     await harness.until(lambda: len(starts) >= 3)
-    exited = [e.payload for e in harness.events if e.name == "PROCESS_STATE_EXITED"]
-    assert exited[0].startswith("processname:p groupname:p from_state:RUNNING expected:0 pid:")
+    exited = [e for e in harness.events if isinstance(e, ProcessStateChanged) and e.new is S.EXITED]
+    first = exited[0]
+    assert (first.old, first.expected, first.tries) == (S.RUNNING, False, 0) and first.pid > 0
+    assert before <= first.at <= time.time()  # the wall-clock time of the change itself
+    assert (
+        first.payload()
+        == f"processname:p groupname:p from_state:RUNNING expected:0 pid:{first.pid}"
+    )
     runner.stop()
 
 

@@ -1,11 +1,16 @@
 """The event bus: an instance owned by the daemon (no module globals), matching subscriptions
-by type hierarchy."""
+by type hierarchy.
+
+An event reaches the subscribers of its type and of each ancestor up to its root, never beyond:
+``EVENT`` and ``VIGIL_EVENT`` are separate roots, so subscribing to ``EVENT`` (all a Supervisor
+listener can ask for) never brings a vigil-only type."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from vigil.core.events import Event, lineage
+from vigil.core.events import Event
+from vigil.event_types import lineage
 
 Subscriber = Callable[[Event], None]
 

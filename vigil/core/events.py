@@ -1,57 +1,39 @@
-"""Supervisor's event types, their hierarchy and their exact payloads.
+"""The events the daemon publishes, one frozen class per kind, each rendering its own
+Supervisor listener payload.
 
-An event is rendered once, when it happens (as Supervisor renders its extras eagerly), so a
-listener that receives it later still sees the pid and state of that moment.
+Consumers read typed fields instead of re-parsing text; listener pools ask for the payload when
+they send. Every field is frozen when the event happens (as Supervisor renders its extras
+eagerly), so a listener that receives it later still sees the pid and state of that moment.
+Type names and their hierarchy live in ``vigil.event_types``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar, Literal, Protocol
 
 from vigil.core.states import ProcessState
 
-# Each type and its parent; subscribing to a parent receives all its descendants.
-PARENTS: dict[str, str | None] = {
-    "EVENT": None,
-    "PROCESS_STATE": "EVENT",
-    **{f"PROCESS_STATE_{state.name}": "PROCESS_STATE" for state in ProcessState},
-    "PROCESS_COMMUNICATION": "EVENT",
-    "PROCESS_COMMUNICATION_STDOUT": "PROCESS_COMMUNICATION",
-    "PROCESS_COMMUNICATION_STDERR": "PROCESS_COMMUNICATION",
-    "PROCESS_LOG": "EVENT",
-    "PROCESS_LOG_STDOUT": "PROCESS_LOG",
-    "PROCESS_LOG_STDERR": "PROCESS_LOG",
-    "REMOTE_COMMUNICATION": "EVENT",
-    "SUPERVISOR_STATE_CHANGE": "EVENT",
-    "SUPERVISOR_STATE_CHANGE_RUNNING": "SUPERVISOR_STATE_CHANGE",
-    "SUPERVISOR_STATE_CHANGE_STOPPING": "SUPERVISOR_STATE_CHANGE",
-    "TICK": "EVENT",
-    "TICK_5": "TICK",
-    "TICK_60": "TICK",
-    "TICK_3600": "TICK",
-    "PROCESS_GROUP": "EVENT",
-    "PROCESS_GROUP_ADDED": "PROCESS_GROUP",
-    "PROCESS_GROUP_REMOVED": "PROCESS_GROUP",
-}
-TICK_PERIODS = {"TICK_5": 5, "TICK_60": 60, "TICK_3600": 3600}
+Channel = Literal["stdout", "stderr"]
 
 
-def lineage(name: str) -> tuple[str, ...]:
-    """The type and all its ancestors, nearest first."""
-    names: list[str] = []
-    current: str | None = name
-    while current is not None:
-        names.append(current)
-        current = PARENTS[current]
-    return tuple(names)
+class Event(Protocol):
+    """What the bus and the listener pools need of any event."""
 
+    @property
+    def name(self) -> str:
+        """The event type (a key of ``vigil.event_types.EVENT_TYPES``)."""
+        ...
 
-@dataclass(frozen=True)
-class Event:
-    name: str
-    payload: str
-    process: str | None = None
-    group: str | None = None
+    @property
+    def process(self) -> str | None: ...
+
+    @property
+    def group(self) -> str | None: ...
+
+    def payload(self) -> str:
+        """The body a Supervisor event listener receives after the envelope header."""
+        ...
 
 
 def _text(data: bytes) -> str:
@@ -61,48 +43,136 @@ def _text(data: bytes) -> str:
         return f"Undecodable: {data!r}"
 
 
-def process_state(
-    process: str,
-    group: str,
-    old: ProcessState,
-    new: ProcessState,
-    *,
-    pid: int,
-    tries: int,
-    expected: bool,
-) -> Event:
-    tokens = [f"processname:{process}", f"groupname:{group}", f"from_state:{old.name}"]
-    if new in (ProcessState.STARTING, ProcessState.BACKOFF):
-        tokens.append(f"tries:{tries}")
-    elif new is ProcessState.EXITED:
-        tokens += [f"expected:{int(expected)}", f"pid:{pid}"]
-    elif new in (ProcessState.RUNNING, ProcessState.STOPPING, ProcessState.STOPPED):
-        tokens.append(f"pid:{pid}")
-    return Event(f"PROCESS_STATE_{new.name}", " ".join(tokens), process, group)
+@dataclass(frozen=True)
+class ProcessStateChanged:
+    process: str
+    group: str
+    old: ProcessState
+    new: ProcessState
+    pid: int
+    tries: int
+    expected: bool
+    at: float  # wall-clock time of the change; not part of Supervisor's payload
+
+    @property
+    def name(self) -> str:
+        return f"PROCESS_STATE_{self.new.name}"
+
+    def payload(self) -> str:
+        # Supervisor's extras differ per new state: tries while (re)trying, pid once it has one.
+        tokens = [
+            f"processname:{self.process}",
+            f"groupname:{self.group}",
+            f"from_state:{self.old.name}",
+        ]
+        if self.new in (ProcessState.STARTING, ProcessState.BACKOFF):
+            tokens.append(f"tries:{self.tries}")
+        elif self.new is ProcessState.EXITED:
+            tokens += [f"expected:{int(self.expected)}", f"pid:{self.pid}"]
+        elif self.new in (ProcessState.RUNNING, ProcessState.STOPPING, ProcessState.STOPPED):
+            tokens.append(f"pid:{self.pid}")
+        return " ".join(tokens)
 
 
-def process_log(process: str, group: str, pid: int, channel: str, data: bytes) -> Event:
-    payload = f"processname:{process} groupname:{group} pid:{pid} channel:{channel}\n{_text(data)}"
-    return Event(f"PROCESS_LOG_{channel.upper()}", payload, process, group)
+@dataclass(frozen=True)
+class ProcessLogged:
+    """Output a process wrote, when ``stdout_events_enabled``/``stderr_events_enabled``."""
+
+    process: str
+    group: str
+    pid: int
+    channel: Channel
+    data: bytes
+
+    @property
+    def name(self) -> str:
+        return f"PROCESS_LOG_{self.channel.upper()}"
+
+    def payload(self) -> str:
+        return (
+            f"processname:{self.process} groupname:{self.group} pid:{self.pid} "
+            f"channel:{self.channel}\n{_text(self.data)}"
+        )
 
 
-def process_communication(process: str, group: str, pid: int, channel: str, data: bytes) -> Event:
-    payload = f"processname:{process} groupname:{group} pid:{pid}\n{_text(data)}"
-    return Event(f"PROCESS_COMMUNICATION_{channel.upper()}", payload, process, group)
+@dataclass(frozen=True)
+class ProcessCommunication:
+    """What a process wrote between the capture-mode tokens."""
+
+    process: str
+    group: str
+    pid: int
+    channel: Channel
+    data: bytes
+
+    @property
+    def name(self) -> str:
+        return f"PROCESS_COMMUNICATION_{self.channel.upper()}"
+
+    def payload(self) -> str:
+        return (
+            f"processname:{self.process} groupname:{self.group} pid:{self.pid}\n{_text(self.data)}"
+        )
 
 
-def remote_communication(type_: str, data: str) -> Event:
-    return Event("REMOTE_COMMUNICATION", f"type:{type_}\n{data}")
+@dataclass(frozen=True)
+class RemoteCommunication:
+    """Sent by an RPC client through ``supervisor.sendRemoteCommEvent``."""
+
+    name: ClassVar[str] = "REMOTE_COMMUNICATION"
+    process: ClassVar[None] = None
+    group: ClassVar[None] = None
+    type: str
+    data: str
+
+    def payload(self) -> str:
+        return f"type:{self.type}\n{self.data}"
 
 
-def supervisor_state(running: bool) -> Event:
-    return Event(f"SUPERVISOR_STATE_CHANGE_{'RUNNING' if running else 'STOPPING'}", "")
+@dataclass(frozen=True)
+class SupervisorStateChanged:
+    """The daemon is running (after startup) or stopping (shutdown or restart)."""
+
+    process: ClassVar[None] = None
+    group: ClassVar[None] = None
+    running: bool
+
+    @property
+    def name(self) -> str:
+        return f"SUPERVISOR_STATE_CHANGE_{'RUNNING' if self.running else 'STOPPING'}"
+
+    def payload(self) -> str:
+        return ""
 
 
-def tick(name: str, when: int) -> Event:
-    return Event(name, f"when:{when}")
+@dataclass(frozen=True)
+class Tick:
+    """A wall-clock boundary of ``period`` seconds was crossed; ``when`` is that boundary."""
+
+    process: ClassVar[None] = None
+    group: ClassVar[None] = None
+    period: int
+    when: int
+
+    @property
+    def name(self) -> str:
+        return f"TICK_{self.period}"
+
+    def payload(self) -> str:
+        return f"when:{self.when}"
 
 
-def process_group(group: str, added: bool) -> Event:
-    name = "PROCESS_GROUP_ADDED" if added else "PROCESS_GROUP_REMOVED"
-    return Event(name, f"groupname:{group}\n", group=group)
+@dataclass(frozen=True)
+class ProcessGroupChanged:
+    """A group was added to the running daemon or removed from it."""
+
+    process: ClassVar[None] = None
+    group: str
+    added: bool
+
+    @property
+    def name(self) -> str:
+        return "PROCESS_GROUP_ADDED" if self.added else "PROCESS_GROUP_REMOVED"
+
+    def payload(self) -> str:
+        return f"groupname:{self.group}\n"

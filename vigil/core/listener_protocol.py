@@ -53,10 +53,6 @@ def result_handler(spec: str) -> ResultHandler:
         ) from None
 
 
-def payload_bytes(event: Event) -> bytes:
-    return event.payload.encode("utf-8", "surrogateescape")
-
-
 def envelope(server: str, serial: int, pool: str, pool_serial: int, event: Event) -> bytes:
     """The header line and payload a listener receives for one event.
 
@@ -64,12 +60,12 @@ def envelope(server: str, serial: int, pool: str, pool_serial: int, event: Event
     (its issue #1243): listeners built on supervisor.childutils, superlance among them, read
     that many characters from a text stdin, and would fall out of step otherwise.
     """
-    body = payload_bytes(event)
+    payload = event.payload()
     header = (
         f"ver:{PROTOCOL_VERSION} server:{server} serial:{serial} pool:{pool} "
-        f"poolserial:{pool_serial} eventname:{event.name} len:{len(event.payload)}\n"
+        f"poolserial:{pool_serial} eventname:{event.name} len:{len(payload)}\n"
     )
-    return header.encode("utf-8", "surrogateescape") + body
+    return (header + payload).encode("utf-8", "surrogateescape")
 
 
 @dataclass(frozen=True)

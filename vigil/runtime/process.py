@@ -14,8 +14,8 @@ from collections.abc import Callable, Coroutine, Mapping
 
 from vigil.clock import Clock
 from vigil.config.model import KillMode, LogLevel, ProcessConfig
-from vigil.core import events
 from vigil.core.bus import EventBus
+from vigil.core.events import ProcessStateChanged
 from vigil.core.machine import Effect, Kill, Log, ProcessMachine, Spawn, StateChange
 from vigil.core.ports import MainLog, OutputSink
 from vigil.core.states import ProcessState
@@ -310,7 +310,7 @@ class ProcessRunner:
 
     def _announce(self, change: StateChange) -> None:
         self._ctx.bus.publish(
-            events.process_state(
+            ProcessStateChanged(
                 self.name,
                 self.group,
                 change.old,
@@ -318,6 +318,7 @@ class ProcessRunner:
                 pid=change.pid,
                 tries=change.tries,
                 expected=change.expected,
+                at=self._ctx.clock.time(),
             )
         )
         for predicate, future in self._waiters:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from vigil.config.model import GroupConfig, GroupKind, LogLevel, ProcessConfig
-from vigil.core import events
+from vigil.core.events import ProcessGroupChanged, SupervisorStateChanged
 from vigil.core.ports import OutputSink
 from vigil.core.states import STOPPED_STATES, ProcessState, SupervisorState
 from vigil.runtime.fcgi_socket import FcgiSocket
@@ -71,7 +71,7 @@ class Supervisor:
                 process, self.context, stdout, stderr, stdin_socket
             )
         self.groups[config.name] = group
-        self.context.bus.publish(events.process_group(config.name, added=True))
+        self.context.bus.publish(ProcessGroupChanged(config.name, added=True))
         return True
 
     def remove_group(self, name: str) -> bool:
@@ -81,7 +81,7 @@ class Supervisor:
             return False
         group.close()
         del self.groups[name]
-        self.context.bus.publish(events.process_group(name, added=False))
+        self.context.bus.publish(ProcessGroupChanged(name, added=False))
         return True
 
     def _fcgi_socket(self, config: GroupConfig) -> FcgiSocket | None:
@@ -116,7 +116,7 @@ class Supervisor:
     async def stop_everything(self, mood: SupervisorState) -> None:
         """Shutdown or restart: stop groups from the highest priority down, one at a time."""
         self.mood = mood
-        self.context.bus.publish(events.supervisor_state(running=False))
+        self.context.bus.publish(SupervisorStateChanged(running=False))
         for runner in self.runners():
             runner.set_may_spawn(False)
         for group in reversed(self.groups_in_start_order()):

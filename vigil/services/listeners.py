@@ -19,7 +19,7 @@ from typing import Protocol
 
 from vigil.config.model import GroupConfig, GroupKind, LogLevel, ProcessConfig
 from vigil.core.bus import EventBus
-from vigil.core.events import Event, lineage
+from vigil.core.events import Event, ProcessGroupChanged, ProcessStateChanged
 from vigil.core.listener_protocol import (
     ListenerProtocol,
     ProtocolEffect,
@@ -29,12 +29,12 @@ from vigil.core.listener_protocol import (
 )
 from vigil.core.ports import MainLog
 from vigil.core.states import ListenerState, ProcessState
+from vigil.event_types import lineage
 from vigil.runtime.pipes import StdinClosed
 from vigil.runtime.supervisor import Supervisor
 from vigil.services.childlog import ChildLog
 
 MAX_SERIAL = sys.maxsize
-STATE_PREFIX = "PROCESS_STATE_"
 # A listener holding an event when its child enters one of these died with the event unanswered.
 GONE_STATES = frozenset(
     {
@@ -289,7 +289,9 @@ class ListenerPools:
         self._bus.unsubscribe("PROCESS_STATE", self._process_state)
 
     def _group_added(self, event: Event) -> None:
-        group = self._supervisor.groups.get(event.group or "")
+        if not isinstance(event, ProcessGroupChanged):
+            return
+        group = self._supervisor.groups.get(event.group)
         if group is None or group.config.kind is not GroupKind.EVENTLISTENER:
             return
         if group.name in self._pools:
@@ -318,10 +320,11 @@ class ListenerPools:
         pool.close()
 
     def _process_state(self, event: Event) -> None:
-        pool = self._pools.get(event.group or "")
-        if pool is not None and event.process is not None:
-            state = ProcessState[event.name.removeprefix(STATE_PREFIX)]
-            pool.process_changed(event.process, state)
+        if not isinstance(event, ProcessStateChanged):
+            return
+        pool = self._pools.get(event.group)
+        if pool is not None:
+            pool.process_changed(event.process, event.new)
 
 
 class ListenerStdout:

@@ -11,8 +11,8 @@ import dataclasses
 from collections.abc import Callable
 
 from vigil.config.model import LogLevel, ProcessConfig, SupervisordConfig
-from vigil.core import events
 from vigil.core.bus import EventBus
+from vigil.core.events import Event, ProcessCommunication, ProcessLogged
 from vigil.services.childlog import ChildLog, ChildLogSettings
 from vigil.services.listeners import ListenerPools, ListenerStdout
 from vigil.services.logfiles import Channel, resolve_logfile
@@ -73,17 +73,15 @@ class ProcessOutputs:
             settings,
             self._mainlog,
             mainlog_debug=mainlog_debug and self._mainlog.enabled_for(LogLevel.DEBG),
-            on_data=self._announcer(process, channel, events.process_log)
-            if events_enabled
-            else None,
-            on_capture=self._announcer(process, channel, events.process_communication),
+            on_data=self._announcer(process, channel, ProcessLogged) if events_enabled else None,
+            on_capture=self._announcer(process, channel, ProcessCommunication),
         )
 
     def _announcer(
         self,
         process: ProcessConfig,
         channel: Channel,
-        make: Callable[[str, str, int, str, bytes], events.Event],
+        make: Callable[[str, str, int, Channel, bytes], Event],
     ) -> Callable[[bytes], None]:
         def announce(data: bytes) -> None:
             pid = self.pid_of(process.group, process.name)

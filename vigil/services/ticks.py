@@ -14,9 +14,9 @@ from collections.abc import Callable
 from typing import Protocol
 
 from vigil.clock import Clock
-from vigil.core import events
 from vigil.core.bus import EventBus
-from vigil.core.events import TICK_PERIODS
+from vigil.core.events import Tick
+from vigil.event_types import TICK_PERIODS
 
 
 class TimerHandle(Protocol):
@@ -93,7 +93,7 @@ class Ticks:
     def _fire(self) -> None:
         self._timer = None
         now = self._clock.time()
-        due: list[events.Event] = []
+        due: list[Tick] = []
         for name in TICK_PERIODS:  # 5, 60, 3600: Supervisor's order at a shared boundary
             last = self._last.get(name)
             if last is None:
@@ -101,7 +101,7 @@ class Ticks:
             current = timeslice(TICK_PERIODS[name], now)
             if current != last:
                 self._last[name] = current
-                due.append(events.tick(name, current))
+                due.append(Tick(TICK_PERIODS[name], current))
         self._arm(now)  # before publishing: a subscriber may unsubscribe and disarm us
         for event in due:
             self._bus.publish(event)

@@ -16,7 +16,7 @@ from vigil import API_VERSION, SUPERVISOR_COMPAT_VERSION
 from vigil.config.diff import diff
 from vigil.config.errors import ConfigError
 from vigil.config.model import AUTO, Config, GroupConfig
-from vigil.core import events
+from vigil.core.events import RemoteCommunication
 from vigil.core.naming import make_namespec
 from vigil.core.states import ProcessState
 from vigil.faults import Faults, RPCError
@@ -180,7 +180,7 @@ class SupervisorNamespace(ProcessControl):
         @return boolean Always return True unless error
         """
         # 4.3.0 formats whatever it is given into the payload, so a number is sent as its digits
-        event = events.remote_communication(str(type), str(data))
+        event = RemoteCommunication(str(type), str(data))
         self.supervisor.context.bus.publish(event)
         return True
 
@@ -384,9 +384,7 @@ class SupervisorNamespace(ProcessControl):
         return self._read(name, offset, length, 1)
 
     @published
-    async def tailProcessStdoutLog(
-        self, name: str, offset: Integer, length: Integer
-    ) -> list[Any]:
+    async def tailProcessStdoutLog(self, name: str, offset: Integer, length: Integer) -> list[Any]:
         """Tail name's stdout log: at most length bytes from offset, jumping to the end
         (overflow true) when more than that is available.
 
@@ -401,9 +399,7 @@ class SupervisorNamespace(ProcessControl):
     tailProcessLog = tailProcessStdoutLog
 
     @published
-    async def tailProcessStderrLog(
-        self, name: str, offset: Integer, length: Integer
-    ) -> list[Any]:
+    async def tailProcessStderrLog(self, name: str, offset: Integer, length: Integer) -> list[Any]:
         """Tail name's stderr log, as tailProcessStdoutLog does for stdout.
 
         @param string name the name of the process (or 'group:name')
