@@ -50,8 +50,8 @@ if TYPE_CHECKING:
     from vigil.http.server import HttpServer
 
 PROG = "supervisord"
-# Imported only once the programs are spawned: aiohttp's import is most of the start-up time,
-# and the RPC namespaces (with the reload and log-reading code they bring) serve no spawn.
+# Imported only once the programs are spawned: the HTTP server and the RPC namespaces (with
+# the reload and log-reading code they bring) serve no spawn.
 HTTP_MODULES = (
     "vigil.http.logtail",
     "vigil.http.rpc_handler",
@@ -187,7 +187,7 @@ class Daemon:
             bus.publish(SupervisorStateChanged(running=True))
             supervisor.autostart()
             # The sockets are bound and queue connections already; the HTTP application
-            # (aiohttp's import is most of the daemon's start-up time) loads after the spawns.
+            # loads after the spawns.
             server = self._http_server(supervisor, mainlog, bound)
             await server.start()
             mood = await self._intent

@@ -8,7 +8,6 @@ import hashlib
 from collections.abc import AsyncIterator
 
 import pytest
-from aiohttp import web
 
 from tests.http.support import (
     MemoryLog,
@@ -22,19 +21,21 @@ from tests.http.support import (
 )
 from vigil.config.model import LogLevel, UnixServerConfig
 from vigil.http.auth import BasicCredentials, credentials_of
+from vigil.http.messages import Request, Response
+from vigil.http.routing import Routes
 from vigil.http.rpc_handler import rpc_routes
 from vigil.http.server import HttpServer
 
 SHA_OF_SECRET = hashlib.sha1(b"s3cret").hexdigest()
 
 
-def ok_page(app: web.Application) -> None:
+def ok_page(routes: Routes) -> None:
     """Another route, as the web UI will add: auth must cover it without it asking."""
 
-    async def ok(request: web.Request) -> web.Response:
-        return web.Response(text="OK")
+    async def ok(request: Request) -> Response:
+        return Response(200, b"OK", {"Content-Type": "text/plain"})
 
-    app.router.add_get("/ok.html", ok)
+    routes.add("/ok.html", ok, ("GET",))
 
 
 class Both:

@@ -1,8 +1,8 @@
 """HTTP Basic authentication for one listener, applied to every endpoint it serves.
 
 Supervisor checks credentials on every handler (RPC, log tails, web UI, static files) of a
-server that has a username, so this is a middleware on the whole application, not a check
-inside handlers that a new route could forget.
+server that has a username, so the server checks them before routing, not inside handlers
+that a new route could forget.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from aiohttp import web
-from aiohttp.typedefs import Handler, Middleware
+from vigil.http.messages import PLAIN_TEXT, Response
 
 REALM = "default"
 SHA_PREFIX = "{SHA}"
@@ -53,25 +52,14 @@ def credentials_of(username: str | None, password: str | None) -> BasicCredentia
     return BasicCredentials(username, password or "")
 
 
-def basic_auth_middleware(credentials: BasicCredentials) -> Middleware:
-    @web.middleware
-    async def require_basic_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if credentials.accepts(request.headers.get("Authorization")):
-            return await handler(request)
-        return unauthorized()
-
-    return require_basic_auth
-
-
-def unauthorized() -> web.Response:
-    response = web.Response(
-        status=401,
-        text="401 Unauthorized\n",
-        headers={"WWW-Authenticate": f'Basic realm="{REALM}"'},
+def unauthorized() -> Response:
+    return Response(
+        401,
+        b"401 Unauthorized\n",
+        {"Content-Type": PLAIN_TEXT, "WWW-Authenticate": f'Basic realm="{REALM}"'},
+        # the client may still be sending a body we will not read; closing ends that cleanly
+        close=True,
     )
-    # The client may still be sending a body we will not read; closing ends that cleanly.
-    response.force_close()
-    return response
 
 
 def _decode_basic(authorization: str | None) -> tuple[bytes, bytes] | None:

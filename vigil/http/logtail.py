@@ -15,9 +15,8 @@ from collections.abc import Callable
 from email.utils import formatdate
 from typing import BinaryIO
 
-from aiohttp import web
-
-from vigil.http.server import RouteRegistrar
+from vigil.http.messages import Reply, Request, ResponseStream, plain_error
+from vigil.http.routing import RouteRegistrar, Routes
 
 LogFinder = Callable[[str, str], str | None]  # (namespec, channel) -> path; KeyError if unknown
 MainLogFinder = Callable[[], str | None]
@@ -29,49 +28,47 @@ TRUNCATED = b"==> File truncated <==\n"
 
 
 def logtail_routes(find: LogFinder, main: MainLogFinder) -> RouteRegistrar:
-    async def process_tail(request: web.Request) -> web.StreamResponse:
+    async def process_tail(request: Request) -> Reply:
         if request.method != "GET":
-            raise web.HTTPBadRequest()
-        name = request.match_info["name"]
-        channel = request.match_info.get("channel") or "stdout"
+            return plain_error(400, "log tails are read with GET")
+        name = request.match["name"]
+        channel = request.match.get("channel") or "stdout"
         if channel not in ("stdout", "stderr"):
-            raise web.HTTPNotFound()
+            return plain_error(404, f"no channel {channel!r}: it is stdout or stderr")
         try:
             path = find(name, channel)
         except KeyError:
-            raise web.HTTPNotFound() from None
+            return plain_error(404, f"no process named {name!r}")
         return await _follow(request, path)
 
-    async def main_tail(request: web.Request) -> web.StreamResponse:
+    async def main_tail(request: Request) -> Reply:
         if request.method != "GET":
-            raise web.HTTPBadRequest()
+            return plain_error(400, "log tails are read with GET")
         return await _follow(request, main())
 
-    def register(app: web.Application) -> None:
-        app.router.add_route("*", "/logtail/{name}", process_tail)
-        app.router.add_route("*", "/logtail/{name}/{channel}", process_tail)
-        app.router.add_route("*", "/mainlogtail", main_tail)
+    def register(routes: Routes) -> None:
+        routes.add("/logtail/{name}", process_tail)
+        routes.add("/logtail/{name}/{channel}", process_tail)
+        routes.add("/mainlogtail", main_tail)
 
     return register
 
 
-async def _follow(request: web.Request, path: str | None) -> web.StreamResponse:
+async def _follow(request: Request, path: str | None) -> Reply:
     if path is None or not os.path.exists(path):
-        raise web.HTTPNotFound()
+        return plain_error(404, "this log has no file")
     handle: BinaryIO = open(path, "rb")  # noqa: SIM115 - open for the life of the stream
     try:
         stat = os.fstat(handle.fileno())
-        response = web.StreamResponse(
+        response = request.stream(
             headers={
                 "Content-Type": "text/plain;charset=utf-8",
                 "Last-Modified": formatdate(stat.st_mtime, usegmt=True),
                 "X-Accel-Buffering": "no",
             }
         )
-        response.enable_chunked_encoding()
-        await response.prepare(request)
         handle.seek(max(0, stat.st_size - BACKLOG))
-        while not _client_gone(request):
+        while not request.client_gone:
             handle = await _pump(response, handle, path)
             await asyncio.sleep(FOLLOW_INTERVAL)
         return response
@@ -83,14 +80,7 @@ async def _follow(request: web.Request, path: str | None) -> web.StreamResponse:
         handle.close()
 
 
-def _client_gone(request: web.Request) -> bool:
-    """Whether the client hung up: then a quiet log no longer keeps its stream, and its file,
-    open until the next write would fail."""
-    transport = request.transport
-    return transport is None or transport.is_closing()
-
-
-async def _pump(response: web.StreamResponse, handle: BinaryIO, path: str) -> BinaryIO:
+async def _pump(response: ResponseStream, handle: BinaryIO, path: str) -> BinaryIO:
     """Send what was appended; reopen after rotation; announce truncation."""
     while data := handle.read(CHUNK):
         await response.write(data)

@@ -24,15 +24,13 @@ import re
 import secrets
 import traceback
 from collections.abc import Awaitable, Callable
-from http import HTTPStatus
 from urllib.parse import parse_qs, parse_qsl, quote
-
-from aiohttp import web
 
 from vigil.config.model import LogLevel
 from vigil.core.ports import MainLog
 from vigil.faults import Faults, RPCError
-from vigil.http.server import RouteRegistrar
+from vigil.http.messages import BodyTooLarge, Request, Response, plain_error
+from vigil.http.routing import RouteRegistrar, Routes
 from vigil.http.web_actions import BadAction, RpcCaller, fault_text, perform, precheck
 from vigil.http.web_pages import (
     TOKEN_FIELD,
@@ -69,27 +67,22 @@ HTML_HEADERS = {
 # What a Host header may hold to be echoed into a redirect: a name or an address and a port.
 _HOST = re.compile(r"(?P<host>[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])(?::(?P<port>[0-9]*))?")
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-class _FormTooLarge(Exception):
-    pass
+View = Callable[[Request], Awaitable[Response]]
 
 
 def web_routes(registry: RpcCaller, main_log: MainLog) -> RouteRegistrar:
     """The registrar that mounts the web UI; every action goes through ``registry``."""
     ui = WebUi(registry, main_log, secrets.token_urlsafe(32))
 
-    def register(app: web.Application) -> None:
+    def register(routes: Routes) -> None:
         for path, view in (
             ("/", ui.status),
             ("/index.html", ui.status),
             ("/tail.html", ui.tail),
             ("/ok.html", ui.ok),
         ):
-            app.router.add_get(path, view)
-            app.router.add_post(path, view)
-        app.router.add_get("/stylesheets/supervisor.css", ui.stylesheet)
+            routes.add(path, view, ("GET", "POST"))
+        routes.add("/stylesheets/supervisor.css", ui.stylesheet, ("GET",))
 
     return register
 
@@ -103,29 +96,26 @@ class WebUi:
         self.status = self._guarded(self._status)
         self.tail = self._guarded(self._tail)
 
-    async def ok(self, request: web.Request) -> web.Response:
+    async def ok(self, request: Request) -> Response:
         """A liveness probe: answers as soon as the daemon's loop does."""
-        return web.Response(body=b"OK", headers={"Content-Type": "text/plain"})
+        return Response(200, b"OK", {"Content-Type": "text/plain"})
 
-    async def stylesheet(self, request: web.Request) -> web.Response:
-        return web.Response(
-            body=self._css,
-            headers={"Content-Type": "text/css", "Cache-Control": "max-age=3600"},
+    async def stylesheet(self, request: Request) -> Response:
+        return Response(
+            200, self._css, {"Content-Type": "text/css", "Cache-Control": "max-age=3600"}
         )
 
-    def _guarded(self, view: Handler) -> Handler:
+    def _guarded(self, view: View) -> View:
         """A bug in a view is logged in the main log with its traceback and answered with a
         plain 500 naming the page; the client never sees the traceback."""
 
-        async def guarded(request: web.Request) -> web.StreamResponse:
+        async def guarded(request: Request) -> Response:
             try:
                 return await view(request)
-            except _FormTooLarge:
+            except BodyTooLarge:
                 response = _plain(413, f"the form is larger than {MAX_FORM_BYTES} bytes")
-                response.force_close()  # the rest of the body is never read
+                response.close = True  # the rest of the body is never read
                 return response
-            except web.HTTPException:
-                raise
             except Exception:
                 self._log.log(
                     LogLevel.CRIT,
@@ -135,17 +125,15 @@ class WebUi:
 
         return guarded
 
-    async def _status(self, request: web.Request) -> web.StreamResponse:
+    async def _status(self, request: Request) -> Response:
         form = await read_form(request)
         action = form.get("action")
         if action:
             return await self._action(request, form, action)
         page = await self._status_page(form.get("message"))
-        return web.Response(body=page.encode("utf-8"), headers=HTML_HEADERS)
+        return Response(200, page.encode("utf-8"), dict(HTML_HEADERS))
 
-    async def _action(
-        self, request: web.Request, form: dict[str, str], action: str
-    ) -> web.StreamResponse:
+    async def _action(self, request: Request, form: dict[str, str], action: str) -> Response:
         """A GET only looks (and confirms); a POST acts, with the page's token."""
         namespec = form.get("processname")
         offered = form.get(TOKEN_FIELD)
@@ -161,7 +149,7 @@ class WebUi:
             message = await precheck(self._rpc, action, namespec)
             if message is None and request.method != "POST":
                 page = confirm_page(action, namespec, self._token)
-                return web.Response(body=page.encode("utf-8"), headers=HTML_HEADERS)
+                return Response(200, page.encode("utf-8"), dict(HTML_HEADERS))
             if message is None:
                 message = await perform(self._rpc, action, namespec)
         except BadAction as exc:
@@ -178,7 +166,7 @@ class WebUi:
         )
         return status_page(rows, message, self._token)
 
-    async def _tail(self, request: web.Request) -> web.StreamResponse:
+    async def _tail(self, request: Request) -> Response:
         form = await read_form(request)
         processname = form.get("processname")
         limit = tail_limit(form.get("limit"))
@@ -195,7 +183,7 @@ class WebUi:
                 else:
                     text = f"ERROR: {fault_text(fault)}"
         page = tail_page(processname, text, limit)
-        return web.Response(body=page.encode("utf-8"), headers=HTML_HEADERS)
+        return Response(200, page.encode("utf-8"), dict(HTML_HEADERS))
 
     def _token_matches(self, offered: str | None) -> bool:
         if offered is None:
@@ -213,36 +201,22 @@ def tail_limit(raw: str | None) -> int:
     return max(TAIL_MINIMUM, int(raw))
 
 
-async def read_form(request: web.Request) -> dict[str, str]:
+async def read_form(request: Request) -> dict[str, str]:
     """The query string's parameters (the first of duplicates), then those of a POSTed
     urlencoded body over them, as Supervisor merges them. Blank values count as absent."""
-    query = parse_qs(request.rel_url.raw_query_string, errors="replace")
+    query = parse_qs(request.query_string, errors="replace")
     form = {key: values[0] for key, values in query.items()}
     if request.method == "POST":
-        body = await _read_body(request)
+        body = await request.read(MAX_FORM_BYTES)
         form.update(parse_qsl(body.decode("utf-8", "replace")))
     return form
 
 
-async def _read_body(request: web.Request) -> bytes:
-    declared = request.content_length
-    if declared is not None and declared > MAX_FORM_BYTES:
-        raise _FormTooLarge
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.content.iter_any():
-        size += len(chunk)
-        if size > MAX_FORM_BYTES:
-            raise _FormTooLarge
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def server_url(request: web.Request) -> str:
+def server_url(request: Request) -> str:
     """``http://host[:port]`` as the client named the server (its Host header), without the
     default port, as Supervisor builds the redirect after an action. A Host header that is
     not a plain host and port is not echoed: the listening socket's address is used."""
-    named = _HOST.fullmatch(request.headers.get("Host", "").strip().rstrip("/"))
+    named = _HOST.fullmatch((request.headers.get("Host") or "").strip().rstrip("/"))
     if named is None:
         hostname, port = _socket_address(request)
     else:
@@ -252,8 +226,8 @@ def server_url(request: web.Request) -> str:
     return f"http://{hostname}:{port}"
 
 
-def _socket_address(request: web.Request) -> tuple[str, str]:
-    address = request.transport.get_extra_info("sockname") if request.transport else None
+def _socket_address(request: Request) -> tuple[str, str]:
+    address = request.sockname
     if isinstance(address, tuple) and len(address) >= 2:
         host = str(address[0])
         return (f"[{host}]" if ":" in host else host), str(address[1])
@@ -266,15 +240,11 @@ STALE_TOKEN = (
 )
 
 
-def _redirect(request: web.Request, status: int, message: str) -> web.Response:
+def _redirect(request: Request, status: int, message: str) -> Response:
     """Back to the status page showing ``message``, as Supervisor answers an action."""
     location = f"{server_url(request)}/?message={quote(message)}"
-    return web.Response(status=status, headers={"Location": location, **NO_CACHE})
+    return Response(status, b"", {"Location": location, **NO_CACHE})
 
 
-def _plain(status: int, detail: str) -> web.Response:
-    return web.Response(
-        status=status,
-        text=f"{status} {HTTPStatus(status).phrase}: {detail}\n",
-        headers=NO_CACHE,
-    )
+def _plain(status: int, detail: str) -> Response:
+    return plain_error(status, detail, NO_CACHE)
