@@ -144,6 +144,8 @@ class Supervisor:
 
     async def reap_orphans(self) -> None:
         """End descendants our children left behind (the subreaper made them ours)."""
+        if not _has_children():
+            return  # nothing below us at all: no need to read the whole process table
         orphans = _descendants(os.getpid())
         if not orphans:
             return
@@ -162,6 +164,17 @@ class Supervisor:
             self.context.log.log(
                 LogLevel.INFO, f"sent {signal.Signals(number).name} to orphan pid {held.pid}"
             )
+
+
+def _has_children() -> bool:
+    """Whether this process has a child, live or not yet reaped (which is left waitable for
+    the reaper: WNOWAIT). A descendant of ours always has an ancestor among our children,
+    or is one itself once orphaned under the subreaper."""
+    try:
+        os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return False
+    return True
 
 
 def _descendants(root: int) -> list[HeldProcess]:
