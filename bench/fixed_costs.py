@@ -14,6 +14,10 @@ on all of them alike; the table shows medians and the min-max of the samples.
   gets on with its work at once instead of at its next one-second poll (Supervisor at its best).
 - **RSS at rest**: VmRSS of the daemon one second after one `supervisorctl status` (each
   side's own supervisorctl), so that the HTTP side is loaded.
+- **getState**: then the median of `GETSTATE_CALLS` calls, each on a new unix-socket
+  connection, from `connect` to the end of the answer.
+- **SIGTERM to exit**: then from `kill(SIGTERM)` until the daemon has been reaped (all its
+  programs stopped). A woken Supervisor is woken during its shutdown too.
 
 `--tree NAME=DIR` adds a vigil whose package is found in DIR (put first on PYTHONPATH): an
 earlier commit for an A/B comparison, e.g. `git archive COMMIT vigil | tar -x -C DIR`. Run
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import socket
 import statistics
 import subprocess
@@ -50,6 +55,7 @@ REQUEST = (
     b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(REQUEST_BODY) + REQUEST_BODY
 )
 TIMEOUT = 60.0
+GETSTATE_CALLS = 200
 
 
 @dataclass
@@ -64,6 +70,8 @@ class Side:
     woken: bool = False
     starts: list[float] = field(default_factory=list)
     rss: list[float] = field(default_factory=list)
+    getstate: list[float] = field(default_factory=list)
+    sigterm: list[float] = field(default_factory=list)
 
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
@@ -131,9 +139,43 @@ def measure(side: Side, programs: int) -> None:
             )
             time.sleep(1.0)
             side.rss.append(wait_for(lambda: _rss_mib(proc.pid), timeout=5, what="VmRSS"))
+            socket_path = tmp / "supervisor.sock"
+            side.getstate.append(
+                statistics.median(_get_state(socket_path) for _ in range(GETSTATE_CALLS))
+            )
+            side.sigterm.append(_sigterm_to_exit(proc, Waker(socket_path) if side.woken else None))
         finally:
             kill_group_and_leader(proc.pid)
             proc.wait()
+
+
+def _get_state(path: Path) -> float:
+    """Seconds from connecting to the end of one getState answer."""
+    started = time.perf_counter()
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.settimeout(TIMEOUT)
+        sock.connect(str(path))
+        sock.sendall(REQUEST)
+        answer = b""
+        while data := sock.recv(65536):
+            answer += data
+    elapsed = time.perf_counter() - started
+    if b"statename" not in answer:
+        raise RuntimeError(f"getState was not answered: {answer[:200]!r}")
+    return elapsed
+
+
+def _sigterm_to_exit(proc: subprocess.Popen[bytes], waker: Waker | None) -> float:
+    if waker is not None:
+        waker.start()
+    started = time.perf_counter()
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(TIMEOUT)
+    elapsed = time.perf_counter() - started
+    if waker is not None:
+        waker.done.set()
+        waker.join()
+    return elapsed
 
 
 def _rss_mib(pid: int) -> float | None:
@@ -195,9 +237,15 @@ def main() -> None:
         for side in chosen:
             measure(side, args.programs)
     print(f"{args.reps} repetitions, {args.programs} programs; median (min-max)")
-    print(f"{'side':24} {'start to RUNNING, ms':>24} {'RSS at rest, MiB':>20}")
+    print(
+        f"{'side':24} {'start to RUNNING, ms':>22} {'RSS at rest, MiB':>18} "
+        f"{'getState, ms':>20} {'SIGTERM to exit, ms':>20}"
+    )
     for side in chosen:
-        print(f"{side.name:24} {_summary(side.starts, 1000, 0):>24} {_summary(side.rss, 1, 1):>20}")
+        print(
+            f"{side.name:24} {_summary(side.starts, 1000, 0):>22} {_summary(side.rss, 1, 1):>18} "
+            f"{_summary(side.getstate, 1000, 3):>20} {_summary(side.sigterm, 1000, 0):>20}"
+        )
 
 
 if __name__ == "__main__":
