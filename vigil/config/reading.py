@@ -7,6 +7,7 @@ reports every problem of a file at once; the caller refuses the result if any wa
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -20,13 +21,20 @@ T = TypeVar("T")
 
 def default_of(cls: type[Any], name: str) -> Any:
     """The one default of a model field (the dataclass is where defaults live)."""
-    for item in dataclasses.fields(cls):
-        if item.name == name:
-            if item.default is not dataclasses.MISSING:
-                return item.default
-            if item.default_factory is not dataclasses.MISSING:
-                return item.default_factory()
+    item = _fields_of(cls).get(name)
+    if item is not None:
+        if item.default is not dataclasses.MISSING:
+            return item.default
+        if item.default_factory is not dataclasses.MISSING:
+            return item.default_factory()
     raise LookupError(f"{cls.__name__}.{name} has no default")
+
+
+@functools.cache
+def _fields_of(cls: type[Any]) -> dict[str, dataclasses.Field[Any]]:
+    """A model's fields by name: asked a few times per option of every program, so a config
+    of thousands of programs would otherwise walk the field list millions of times."""
+    return {item.name: item for item in dataclasses.fields(cls)}
 
 
 class ProblemLog:

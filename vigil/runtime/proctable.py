@@ -31,10 +31,17 @@ class ProcEntry:
 def read_entry(pid: int) -> ProcEntry | None:
     """The /proc figures of one process, or None if it is gone (or a zombie)."""
     try:
-        with open(f"{PROC}/{pid}/stat", "rb") as handle:
-            raw = handle.read()
+        # os.open and one read: a buffered file object would add an fstat, an ioctl and two
+        # seeks to a look taken at every spawn
+        fd = os.open(f"{PROC}/{pid}/stat", os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return None
+    try:
+        raw = os.read(fd, 4096)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
     # the command name may hold spaces and parentheses: fields start after the last ')'
     fields = raw[raw.rfind(b")") + 2 :].split()
     if len(fields) < 20 or fields[0] == b"Z":
