@@ -7,7 +7,6 @@ reports every problem of a file at once; the caller refuses the result if any wa
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -30,11 +29,16 @@ def default_of(cls: type[Any], name: str) -> Any:
     raise LookupError(f"{cls.__name__}.{name} has no default")
 
 
-@functools.cache
+_FIELDS: dict[type[Any], dict[str, dataclasses.Field[Any]]] = {}
+
+
 def _fields_of(cls: type[Any]) -> dict[str, dataclasses.Field[Any]]:
     """A model's fields by name: asked a few times per option of every program, so a config
     of thousands of programs would otherwise walk the field list millions of times."""
-    return {item.name: item for item in dataclasses.fields(cls)}
+    known = _FIELDS.get(cls)
+    if known is None:
+        known = _FIELDS[cls] = {item.name: item for item in dataclasses.fields(cls)}
+    return known
 
 
 class ProblemLog:
