@@ -10,10 +10,10 @@ import os
 from collections.abc import Mapping
 
 from vigil.config import datatypes as dt
+from vigil.config.ctl_model import CtlConfig, PluginConfig
 from vigil.config.errors import ConfigError
 from vigil.config.expand import environment_names
 from vigil.config.ini import IniDocument
-from vigil.config.model import CtlConfig, PluginConfig
 from vigil.config.reading import OptionReader, ProblemLog, default_of
 
 SUPERVISORCTL = "supervisorctl"

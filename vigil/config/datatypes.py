@@ -19,7 +19,7 @@ from enum import Enum
 from typing import TypeVar
 from urllib.parse import urlparse
 
-from vigil.config.model import AUTO, Auto, AutoRestart, KillMode, LogLevel
+from vigil.config.values import AUTO, Auto, AutoRestart, KillMode, LogLevel
 
 T = TypeVar("T")
 

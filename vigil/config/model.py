@@ -10,45 +10,18 @@ from __future__ import annotations
 
 import signal
 from dataclasses import dataclass, field
-from enum import Enum, IntEnum
+from enum import Enum
 
-
-class LogLevel(IntEnum):
-    """Supervisor's main-log levels; the names are what the log line shows."""
-
-    CRIT = 50
-    ERRO = 40
-    WARN = 30
-    INFO = 20
-    DEBG = 10
-    TRAC = 5
-    BLAT = 3
-
-
-class AutoRestart(Enum):
-    NEVER = "false"
-    UNEXPECTED = "unexpected"
-    ALWAYS = "true"
-
-
-class KillMode(Enum):
-    """What a stop signals (opt-in ``killmode``; without it stopasgroup/killasgroup decide)."""
-
-    PROCESS = "process"  # the program's own process only
-    GROUP = "group"  # its process group (stopasgroup and killasgroup)
-    TREE = "tree"  # every descendant, even those that left the group or were re-parented
-
-
-class Auto(Enum):
-    """The ``AUTO`` value of a child logfile or serverurl: vigil chooses the concrete value."""
-
-    AUTO = "auto"
-
-
-AUTO = Auto.AUTO
-
-# A child logfile: a path, AUTO (a file in childlogdir), or None (NONE/OFF).
-Logfile = str | Auto | None
+# The model names every type its options take, so these are part of it (and are imported
+# from here by the daemon's modules); they live apart only to keep supervisorctl's start light.
+from vigil.config.ctl_model import CtlConfig as CtlConfig
+from vigil.config.ctl_model import PluginConfig as PluginConfig
+from vigil.config.values import AUTO as AUTO
+from vigil.config.values import Auto as Auto
+from vigil.config.values import AutoRestart as AutoRestart
+from vigil.config.values import KillMode as KillMode
+from vigil.config.values import Logfile as Logfile
+from vigil.config.values import LogLevel as LogLevel
 
 MB = 1024 * 1024
 
@@ -182,29 +155,6 @@ class InetServerConfig:
     # minfds (1024) to the children's pipes and log files.
     request_timeout: float = 30.0
     max_connections: int = 128
-
-
-@dataclass(frozen=True)
-class CtlConfig:
-    serverurl: str = "http://localhost:9001"
-    username: str | None = None
-    password: str | None = None
-    prompt: str = "supervisor"
-    history_file: str | None = None
-    # vigil addition: whether ``status`` colours process states: "auto" (only on a terminal,
-    # unless NO_COLOR is set or TERM is dumb), "always" or "never". "never" by default, so
-    # that scripts reading supervisorctl through a terminal (expect, pexpect) see exactly
-    # Supervisor's text.
-    color: str = "never"
-
-
-@dataclass(frozen=True)
-class PluginConfig:
-    """An [rpcinterface:x] or [ctlplugin:x] section: a factory spec and its string kwargs."""
-
-    name: str
-    factory: str
-    kwargs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from vigil.ctl.options import CommandLine, UsageError
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (slow)
 if TYPE_CHECKING:
+    from vigil.config.ctl_model import CtlConfig, PluginConfig
     from vigil.config.errors import ConfigError
-    from vigil.config.model import CtlConfig, PluginConfig
 
 
 class ClientSettings:

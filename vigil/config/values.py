@@ -1,0 +1,47 @@
+"""The enumerated values options take (log levels, autorestart, killmode, AUTO).
+
+Apart from the model's dataclasses so that what only converts or compares option values
+(supervisorctl reading its section, the value converters) does not build them.
+"""
+
+from __future__ import annotations
+
+from enum import Enum, IntEnum
+
+
+class LogLevel(IntEnum):
+    """Supervisor's main-log levels; the names are what the log line shows."""
+
+    CRIT = 50
+    ERRO = 40
+    WARN = 30
+    INFO = 20
+    DEBG = 10
+    TRAC = 5
+    BLAT = 3
+
+
+class AutoRestart(Enum):
+    NEVER = "false"
+    UNEXPECTED = "unexpected"
+    ALWAYS = "true"
+
+
+class KillMode(Enum):
+    """What a stop signals (opt-in ``killmode``; without it stopasgroup/killasgroup decide)."""
+
+    PROCESS = "process"  # the program's own process only
+    GROUP = "group"  # its process group (stopasgroup and killasgroup)
+    TREE = "tree"  # every descendant, even those that left the group or were re-parented
+
+
+class Auto(Enum):
+    """The ``AUTO`` value of a child logfile or serverurl: vigil chooses the concrete value."""
+
+    AUTO = "auto"
+
+
+AUTO = Auto.AUTO
+
+# A child logfile: a path, AUTO (a file in childlogdir), or None (NONE/OFF).
+Logfile = str | Auto | None
