@@ -12,6 +12,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from vigil.clock import FakeClock
 from vigil.config.model import AutoRestart, LogLevel, ProcessConfig
 from vigil.core.machine import SIGKILL, Input, Kill, Log, ProcessMachine, Spawn, StateChange
+from vigil.core.snapshot import ExitReason
 from vigil.core.states import ProcessState as S
 
 SIGTERM = 15
@@ -215,6 +216,49 @@ def test_stopped_with_unexpected_code_logs_a_warning() -> None:
     assert log.level is LogLevel.WARN
 
 
+def test_last_exit_says_how_and_whether_expected() -> None:
+    clock = FakeClock()
+    m = ProcessMachine(program(exitcodes=(0, 2), startsecs=1, autorestart=AutoRestart.NEVER), clock)
+    assert m.last_exit is None
+    running(m, clock)
+    m.exited(2, "exit status 2")
+    assert m.last_exit == ExitReason(2, None, expected=True)
+    running(m, clock)
+    m.exited(-1, "terminated by SIGSEGV", signal=11)
+    assert m.last_exit == ExitReason(-1, 11, expected=False)
+    running(m, clock)
+    m.stop()
+    m.exited(-1, "terminated by SIGTERM", signal=SIGTERM)
+    assert m.last_exit == ExitReason(-1, SIGTERM, expected=True)  # asked for
+    m.start()
+    m.spawned(7)
+    m.exited(0, "exit status 0")  # before startsecs: a failed start, whatever the code
+    assert m.last_exit == ExitReason(0, None, expected=False)
+
+
+def test_restarts_count_spawns_on_its_own_until_a_start_request() -> None:
+    clock = FakeClock()
+    m = ProcessMachine(program(autorestart=AutoRestart.ALWAYS, startsecs=1), clock)
+    running(m, clock)
+    assert m.restarts == 0
+    m.exited(0, "exit status 0")  # RUNNING -> EXITED -> STARTING: autorestart
+    assert m.restarts == 1
+    m.spawned(43)
+    m.exited(1, "exit status 1")  # too quick: BACKOFF
+    assert m.restarts == 1
+    clock.advance(1)
+    m.deadline_reached()  # BACKOFF -> STARTING: a retry
+    assert m.restarts == 2
+    m.spawned(44)
+    m.stop()
+    m.exited(-1, "terminated by SIGTERM")
+    assert m.restarts == 2  # kept until the next start request
+    m.start()
+    assert m.restarts == 0
+    m.start()  # refused (already starting): changes nothing
+    assert m.restarts == 0 and m.state is S.STARTING
+
+
 def test_signal_failure_enters_unknown() -> None:
     clock = FakeClock()
     m = ProcessMachine(program(), clock)
@@ -352,6 +396,11 @@ class Lifecycle(RuleBasedStateMachine):
             assert self.m.state in (S.STARTING, S.RUNNING, S.STOPPING)
         if self.m.state in (S.RUNNING, S.STOPPING):
             assert self.m.pid
+
+    @invariant()
+    def killing_is_stopping(self) -> None:
+        # supervisor.sendProcessStdin reads Supervisor's "killing" as the STOPPING state
+        assert self.m.killing is (self.m.state is S.STOPPING)
 
     @invariant()
     def deadline_when_waiting(self) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from vigil.clock import Clock
 from vigil.config.model import AutoRestart, LogLevel, ProcessConfig
+from vigil.core.snapshot import ExitReason
 from vigil.core.states import ProcessState
 
 S = ProcessState
@@ -88,6 +89,8 @@ class ProcessMachine:
         self.exitstatus: int | None = None
         self.laststart = 0.0  # wall time of the last spawn, 0 if never started
         self.laststop = 0.0  # wall time of the last exit
+        self.last_exit: ExitReason | None = None
+        self.restarts = 0  # spawns on its own since the last requested start (ProcessSnapshot)
         self.deadline: float | None = None
         self.killing = False
         self.may_spawn = True
@@ -102,7 +105,8 @@ class ProcessMachine:
 
     def start(self) -> list[Effect]:
         """A start request (RPC, autostart)."""
-        self._start()
+        if self._start():
+            self.restarts = 0
         return self._flush()
 
     def spawned(self, pid: int) -> list[Effect]:
@@ -126,11 +130,11 @@ class ProcessMachine:
             self._give_up_if_spent()
         return self._flush()
 
-    def exited(self, code: int, how: str) -> list[Effect]:
+    def exited(self, code: int, how: str, signal: int | None = None) -> list[Effect]:
         """The reaper collected the child's exit status.
 
-        `code` is the exit code, or -1 when a signal ended the child; `how` is the phrase the
-        log uses ("exit status 1", "terminated by SIGTERM").
+        `code` is the exit code, or -1 when a signal ended the child (`signal`, when known);
+        `how` is the phrase the log uses ("exit status 1", "terminated by SIGTERM").
         """
         if not self.pid:
             return []
@@ -138,6 +142,7 @@ class ProcessMachine:
         expected = code in self.config.exitcodes
         if self.killing:
             # STOPPING -> STOPPED: the end of a stop request
+            self.last_exit = ExitReason(code, signal, expected=True)  # what was asked for
             self.killing = False
             self.deadline = None
             self.exitstatus = code
@@ -146,6 +151,7 @@ class ProcessMachine:
             self.pid = 0
         elif self.state is S.STARTING and self._alive_for() < self.config.startsecs:
             # STARTING -> BACKOFF: exited before startsecs, whatever the exit code
+            self.last_exit = ExitReason(code, signal, expected=False)
             self.exitstatus = None
             self.spawnerr = "Exited too quickly (process log may have details)"
             self._enter_backoff()
@@ -153,6 +159,7 @@ class ProcessMachine:
             self.pid = 0
             self._give_up_if_spent()
         else:
+            self.last_exit = ExitReason(code, signal, expected)
             self._exit_from_running(code, how, expected)
         return self._flush()
 
@@ -175,6 +182,7 @@ class ProcessMachine:
         elif self.state is S.BACKOFF and self.may_spawn:
             # BACKOFF -> STARTING: the k-th retry, k seconds after the k-th failure
             self._start()
+            self.restarts += 1
         elif self.state is S.STOPPING and self.pid:
             # STOPPING: stopwaitsecs passed, SIGKILL (and again every stopwaitsecs)
             self._log(LogLevel.WARN, f"killing '{self.name}' ({self.pid}) with SIGKILL")
@@ -201,9 +209,9 @@ class ProcessMachine:
 
     # -- rules ----------------------------------------------------------------------------
 
-    def _start(self) -> None:
+    def _start(self) -> bool:
         if self.state not in (S.STOPPED, S.EXITED, S.FATAL, S.BACKOFF):
-            return
+            return False
         self.killing = False
         self.spawnerr = None
         self.exitstatus = None
@@ -212,6 +220,7 @@ class ProcessMachine:
         self.deadline = None
         self._change(S.STARTING)
         self._effects.append(Spawn())
+        return True
 
     def _alive_for(self) -> float:
         return self.clock.monotonic() - self._started_at
@@ -265,6 +274,7 @@ class ProcessMachine:
         ):
             # EXITED -> STARTING: autorestart, immediately and without limit
             self._start()
+            self.restarts += 1
 
     def _send_kill(self, sig: int, *, as_group: bool) -> None:
         # RUNNING/STARTING/STOPPING -> STOPPING

@@ -1,0 +1,107 @@
+"""The read model: one immutable record of a process, what every interface shows of it.
+
+XML-RPC, the JSON API, the web page, streams and metrics read a ProcessSnapshot instead of
+reaching into runners, machines or log sinks, so what they show is taken at one moment and
+cannot change under them. The record holds plain values (floats, None for "never" or "none");
+shaping them for a wire (Supervisor's 32-bit integers, empty strings for None) belongs to that
+wire's namespace, not here.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+from dataclasses import dataclass
+
+from vigil.core.events import Channel
+from vigil.core.states import ProcessState
+
+_INT32_MAX = 2**31 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class ExitReason:
+    """How the last child ended and whether the daemon took it for a normal end.
+
+    `expected` is True when the exit answered a stop request, or when the code is one of the
+    program's exitcodes and the child had stayed up for startsecs. An exit before startsecs
+    is never expected (it is what BACKOFF counts), whatever its code.
+    """
+
+    code: int  # the exit code; -1 when a signal ended the child (Supervisor's exitstatus)
+    signal: int | None  # the signal that ended the child, None when it exited by itself
+    expected: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessSnapshot:
+    """One process as it was at `taken_at` (wall time), built by ProcessRunner.snapshot().
+
+    Times are wall-clock seconds as Supervisor reports them, 0.0 for "never". `restarts`
+    counts the spawns the daemon made on its own (autorestart after an exit, a retry out of
+    BACKOFF) since the last start that was asked for (an RPC, autostart): 0 after a start
+    that held, 3 for a program that crashed and was started again three times. `exit_status`
+    is Supervisor's: the last exit's code, cleared by the next start and by an exit too quick
+    to count; `last_exit` keeps the last exit whatever came after it.
+    """
+
+    name: str
+    group: str
+    state: ProcessState
+    pid: int  # 0 when there is no child
+    started_at: float  # the last start (spawn attempt)
+    stopped_at: float  # the last exit of a child
+    taken_at: float  # when this record was made: the "now" of uptimes
+    exit_status: int | None
+    spawn_error: str | None  # why the last start failed, as Supervisor words it
+    restarts: int
+    last_exit: ExitReason | None  # None until a child has exited
+    stdout_logfile: str | None  # None: the channel has no log file
+    stderr_logfile: str | None
+    stdout_log_error: str | None  # what keeps output from the log file now, None when nothing
+    stderr_log_error: str | None
+
+    def logfile(self, channel: Channel) -> str | None:
+        return self.stdout_logfile if channel == "stdout" else self.stderr_logfile
+
+    @property
+    def description(self) -> str:
+        """The text Supervisor's getProcessInfo puts beside the state, followed by what keeps
+        output from a log (a full disk, a removed directory), so the status a user looks at
+        says it, not only the main log."""
+        text = self._supervisor_description()
+        if self.stdout_log_error is not None:
+            text += f" (stdout log: {self.stdout_log_error})"
+        if self.stderr_log_error is not None:
+            text += f" (stderr log: {self.stderr_log_error})"
+        return text
+
+    def _supervisor_description(self) -> str:
+        # Supervisor derives the text from the times as getProcessInfo reports them (whole
+        # seconds in 32 bits), so the text follows those, not the exact times.
+        state = self.state
+        if state is ProcessState.RUNNING:
+            # the difference of the two times is what Supervisor's difference of UTC dates is
+            uptime = max(_reported(self.taken_at) - _reported(self.started_at), 0)
+            return f"pid {self.pid}, uptime {datetime.timedelta(0, uptime)}"
+        if state is ProcessState.FATAL or state is ProcessState.BACKOFF:
+            return self.spawn_error or f'unknown error (try "tail {self.name}")'
+        if state is ProcessState.STOPPED or state is ProcessState.EXITED:
+            if not _reported(self.started_at):
+                return "Not started"
+            return _local_minute(_reported(self.stopped_at))
+        return ""
+
+
+def _reported(seconds: float) -> int:
+    whole = int(seconds)
+    if -_INT32_MAX - 1 <= whole <= _INT32_MAX:
+        return whole
+    return _INT32_MAX if whole > 0 else -_INT32_MAX - 1
+
+
+@functools.lru_cache(maxsize=4096)
+def _local_minute(seconds: int) -> str:
+    # Remembered: a stopped process shows the same text at every status call, and formatting
+    # it costs more than the rest of its getProcessInfo.
+    return datetime.datetime.fromtimestamp(seconds).strftime("%b %d %I:%M %p")
