@@ -297,7 +297,8 @@ class Daemon:
             runner = supervisor.find(group, name or "")
             if runner is None:
                 raise KeyError(namespec)
-            return getattr(runner.sinks[0 if channel == "stdout" else 1], "path", None)
+            snapshot = runner.snapshot()
+            return snapshot.stdout_logfile if channel == "stdout" else snapshot.stderr_logfile
 
         routes = [
             rpc_routes(registry, mainlog),

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from vigil.clock import SystemClock
+from vigil.clock import Clock, SystemClock
 from vigil.config.model import LogLevel, ProcessConfig
 from vigil.core.bus import EventBus
 from vigil.core.events import Event
@@ -23,12 +23,22 @@ PY = sys.executable
 
 
 class MemorySink:
-    def __init__(self) -> None:
+    """A ChannelLog that keeps the output in memory; `path` and `error` are what it reports."""
+
+    def __init__(self, path: str | None = None) -> None:
         self.data = bytearray()
         self.closed = False
+        self.path = path
+        self.error: str | None = None
 
     def write(self, data: bytes) -> None:
         self.data += data
+
+    def reopen(self) -> None:
+        pass
+
+    def clear(self) -> None:
+        self.data.clear()
 
     def close(self) -> None:
         self.closed = True
@@ -46,7 +56,7 @@ class MemoryLog:
 
 
 class Harness:
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock | None = None) -> None:
         self.loop = asyncio.get_running_loop()
         self.log = MemoryLog()
         self.bus = EventBus()
@@ -55,7 +65,7 @@ class Harness:
         self.reaper = Reaper(self.loop, self.log)
         self.reaper.install()
         self.context = ProcessContext(
-            self.loop, SystemClock(), self.reaper, self.bus, self.log, os.environ, None
+            self.loop, clock or SystemClock(), self.reaper, self.bus, self.log, os.environ, None
         )
         self.runners: list[ProcessRunner] = []
 
@@ -66,7 +76,7 @@ class Harness:
             ProcessConfig(name="p", group="p", command=command),
             **options,  # type: ignore[arg-type]
         )
-        out, err = MemorySink(), MemorySink()
+        out, err = MemorySink("/logs/p-stdout.log"), MemorySink("/logs/p-stderr.log")
         runner = ProcessRunner(config, self.context, out, err)
         self.runners.append(runner)
         return runner, out, err

@@ -47,7 +47,7 @@ async def test_exiting_too_fast_is_fatal_after_startretries_with_growing_delays(
     assert len(spawned) == 3  # startretries + 1
     gaps = [b - a for a, b in itertools.pairwise(spawned)]
     assert gaps[0] >= 1.0 and gaps[1] >= 2.0  # the k-th retry waits k seconds
-    assert runner.machine.spawnerr == "Exited too quickly (process log may have details)"
+    assert runner.snapshot().spawn_error == "Exited too quickly (process log may have details)"
     assert (
         "gave up: p entered FATAL state, too many start retries too quickly"
         in harness.log.messages()
@@ -110,14 +110,14 @@ async def test_missing_command_is_a_spawn_error(harness: Harness) -> None:
     runner, _, _ = harness.runner("/nonexistent/prog", startretries=0)
     runner.start()
     assert runner.state is S.FATAL
-    assert runner.machine.spawnerr == "can't find command '/nonexistent/prog'"
+    assert runner.snapshot().spawn_error == "can't find command '/nonexistent/prog'"
 
 
 async def test_bad_directory_is_a_spawn_error_not_a_mystery_exit(harness: Harness) -> None:
     runner, _, _ = harness.runner("/bin/true", directory="/nonexistent/dir", startretries=0)
     runner.start()
     assert runner.state is S.FATAL
-    assert runner.machine.spawnerr == "couldn't chdir to /nonexistent/dir: ENOENT"
+    assert runner.snapshot().spawn_error == "couldn't chdir to /nonexistent/dir: ENOENT"
 
 
 async def test_directory_umask_and_environment_reach_the_child(

@@ -22,3 +22,22 @@ class OutputSink(Protocol):
     def write(self, data: bytes) -> None: ...
 
     def close(self) -> None: ...
+
+
+class ChannelLog(OutputSink, Protocol):
+    """One channel of one child as the daemon keeps it: the sink its output goes to, and the
+    log file that readers (status, log reads, tails) find through the read model."""
+
+    @property
+    def path(self) -> str | None:
+        """The log file; None when the channel has none (NONE, or a redirected stderr)."""
+
+    @property
+    def error(self) -> str | None:
+        """What keeps output from the file right now (a full disk...), None when nothing."""
+
+    def reopen(self) -> None:
+        """Open the file again by its path (after an external rename). Never raises."""
+
+    def clear(self) -> None:
+        """Empty the log; raises OSError when the file cannot be removed."""

@@ -17,7 +17,8 @@ from vigil.config.model import KillMode, LogLevel, ProcessConfig
 from vigil.core.bus import EventBus
 from vigil.core.events import ProcessStateChanged
 from vigil.core.machine import Effect, Kill, Log, ProcessMachine, Spawn, StateChange
-from vigil.core.ports import MainLog, OutputSink
+from vigil.core.ports import ChannelLog, MainLog
+from vigil.core.snapshot import ProcessSnapshot
 from vigil.core.states import ProcessState
 from vigil.runtime.command import CommandError, resolve_command
 from vigil.runtime.pipes import OutputPump, StdinClosed, StdinWriter
@@ -25,7 +26,7 @@ from vigil.runtime.process_tree import ProcessTree
 from vigil.runtime.proctable import HeldProcess, start_time, wait_all_gone
 from vigil.runtime.reaper import Reaper
 from vigil.runtime.spawn import SpawnError, SpawnRequest, spawn
-from vigil.runtime.waitstatus import describe_wait_status, signal_name
+from vigil.runtime.waitstatus import describe_wait_status, exit_signal, signal_name
 
 
 class ProcessContext:
@@ -71,14 +72,14 @@ class ProcessRunner:
         self,
         config: ProcessConfig,
         context: ProcessContext,
-        stdout: OutputSink,
-        stderr: OutputSink,
+        stdout: ChannelLog,
+        stderr: ChannelLog,
         stdin_socket: Callable[[], int | None] | None = None,
     ) -> None:
         self.config = config
         self.machine = ProcessMachine(config, context.clock)
         self._ctx = context
-        self._sinks = (stdout, stderr)
+        self._logs = (stdout, stderr)
         self._stdin_socket = stdin_socket
         self._pumps: list[OutputPump] = []
         self._stdin: StdinWriter | None = None
@@ -111,10 +112,32 @@ class ProcessRunner:
     def pid(self) -> int:
         return self.machine.pid
 
-    @property
-    def sinks(self) -> tuple[OutputSink, OutputSink]:
-        """Where stdout and stderr go (the services layer knows what they are)."""
-        return self._sinks
+    def snapshot(self) -> ProcessSnapshot:
+        """What every interface shows of this process, as of now (see ProcessSnapshot).
+
+        Built afresh at each call (about 2 us): a kept copy could not hold the time it was
+        taken, would have to follow every failed log write, and would save at most a tenth of
+        a getAllProcessInfo of 500 programs over HTTP.
+        """
+        machine = self.machine
+        stdout, stderr = self._logs
+        return ProcessSnapshot(
+            name=self.config.name,
+            group=self.config.group,
+            state=machine.state,
+            pid=machine.pid,
+            started_at=machine.laststart,
+            stopped_at=machine.laststop,
+            taken_at=self._ctx.clock.time(),
+            exit_status=machine.exitstatus,
+            spawn_error=machine.spawnerr,
+            restarts=machine.restarts,
+            last_exit=machine.last_exit,
+            stdout_logfile=stdout.path,
+            stderr_logfile=stderr.path,
+            stdout_log_error=stdout.error,
+            stderr_log_error=stderr.error,
+        )
 
     @property
     def namespec(self) -> str:
@@ -167,10 +190,13 @@ class ProcessRunner:
             self._waiters = [w for w in self._waiters if w[1] is not future]
 
     def reopen_logs(self) -> None:
-        for sink in self._sinks:
-            reopen = getattr(sink, "reopen", None)
-            if reopen is not None:
-                reopen()
+        for log in self._logs:
+            log.reopen()
+
+    def clear_logs(self) -> None:
+        """Empty both logs (clearProcessLogs); OSError when one cannot be removed."""
+        for log in self._logs:
+            log.clear()
 
     def close(self) -> None:
         """Release pipes, timer and sinks once the process is gone for good."""
@@ -184,8 +210,8 @@ class ProcessRunner:
         if self._stdin is not None:
             self._stdin.close()
             self._stdin = None
-        for sink in self._sinks:
-            sink.close()
+        for log in self._logs:
+            log.close()
 
     # -- effects --------------------------------------------------------------------------
 
@@ -230,9 +256,9 @@ class ProcessRunner:
         self.child_start_time = start_time(child.pid) or 0
         loop = self._ctx.loop
         self._pumps = [p for p in self._pumps if p.open]
-        self._pumps.append(OutputPump(loop, child.stdout, self._sinks[0]))
+        self._pumps.append(OutputPump(loop, child.stdout, self._logs[0]))
         if child.stderr is not None:
-            self._pumps.append(OutputPump(loop, child.stderr, self._sinks[1]))
+            self._pumps.append(OutputPump(loop, child.stderr, self._logs[1]))
         if self._stdin is not None:
             self._stdin.close()
         self._stdin = StdinWriter(loop, child.stdin) if child.stdin is not None else None
@@ -249,16 +275,17 @@ class ProcessRunner:
         if self._tree is not None:
             if self.machine.state is ProcessState.STOPPING:
                 # STOPPING -> STOPPED only once the whole tree is gone (killmode = tree)
-                self._in_background(self._exit_with_tree(self.machine.pid, code, how))
+                self._in_background(self._exit_with_tree(self.machine.pid, status))
                 return
             self._end_tree_left_behind(self._tree, self.machine.pid)
-        self._apply(self.machine.exited(code, how))
+        self._apply(self.machine.exited(code, how, exit_signal(status)))
 
-    async def _exit_with_tree(self, pid: int, code: int, how: str) -> None:
+    async def _exit_with_tree(self, pid: int, status: int) -> None:
         assert self._tree is not None
         await self._tree.wait_gone(pid, self.config.stopsignal)
         self._tree.forget()
-        self._apply(self.machine.exited(code, how))
+        code, how = describe_wait_status(status)
+        self._apply(self.machine.exited(code, how, exit_signal(status)))
 
     def _end_tree_left_behind(self, tree: ProcessTree, pid: int) -> None:
         """The main process exited by itself: stop what it left (found now, before a restart

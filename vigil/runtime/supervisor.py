@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 
 from vigil.config.model import GroupConfig, GroupKind, LogLevel, ProcessConfig
 from vigil.core.events import ProcessGroupChanged, SupervisorStateChanged
-from vigil.core.ports import OutputSink
+from vigil.core.ports import ChannelLog
 from vigil.core.states import STOPPED_STATES, ProcessState, SupervisorState
 from vigil.runtime.fcgi_socket import FcgiSocket
 from vigil.runtime.process import ProcessContext, ProcessRunner
 from vigil.runtime.proctable import HeldProcess, ProcessTable, wait_all_gone
 
-SinkFactory = Callable[[ProcessConfig], tuple[OutputSink, OutputSink]]
+LogFactory = Callable[[ProcessConfig], tuple[ChannelLog, ChannelLog]]
 WAIT_REPORT_SECONDS = 3.0
 ORPHAN_GRACE_SECONDS = 5.0
 
@@ -51,11 +51,11 @@ class ProcessGroup:
 
 
 class Supervisor:
-    def __init__(self, context: ProcessContext, sinks: SinkFactory) -> None:
+    def __init__(self, context: ProcessContext, logs: LogFactory) -> None:
         self.context = context
         self.mood = SupervisorState.RUNNING
         self.groups: dict[str, ProcessGroup] = {}
-        self._sinks = sinks
+        self._logs = logs
 
     # -- groups ---------------------------------------------------------------------------
 
@@ -66,7 +66,7 @@ class Supervisor:
         group = ProcessGroup(config, fcgi_socket=self._fcgi_socket(config))
         stdin_socket = None if group.fcgi_socket is None else group.fcgi_socket.fileno
         for process in config.processes:
-            stdout, stderr = self._sinks(process)
+            stdout, stderr = self._logs(process)
             group.runners[process.name] = ProcessRunner(
                 process, self.context, stdout, stderr, stdin_socket
             )

@@ -24,3 +24,8 @@ def describe_wait_status(status: int) -> tuple[int, str]:
             phrase += " (core dumped)"
         return -1, phrase
     return -1, f"unknown termination cause 0x{status:04x}"
+
+
+def exit_signal(status: int) -> int | None:
+    """The signal that ended the child, None when it exited by itself."""
+    return os.WTERMSIG(status) if os.WIFSIGNALED(status) else None

@@ -355,6 +355,10 @@ class ListenerStdout:
     def path(self) -> str | None:
         return self._file.path
 
+    @property
+    def error(self) -> str | None:
+        return self._file.error
+
     def write(self, data: bytes) -> None:
         if not data:
             return

@@ -94,14 +94,14 @@ class ProcessControl(ProcessLookup):
         if runner.state is ProcessState.UNKNOWN:
             raise RPCError(Faults.FAILED, f"{name} is in an unknown process state")
         runner.start()
-        if runner.machine.spawnerr:
+        if runner.snapshot().spawn_error:
             raise RPCError(Faults.SPAWN_ERROR, name)
         if not wait or runner.state is ProcessState.RUNNING:
             return None
 
         async def started() -> None:
             await runner.wait_for(lambda state: state is not ProcessState.STARTING)
-            if runner.machine.spawnerr:
+            if runner.snapshot().spawn_error:
                 raise RPCError(Faults.SPAWN_ERROR, name)
             if runner.state is not ProcessState.RUNNING:
                 raise RPCError(Faults.ABNORMAL_TERMINATION, name)
@@ -273,7 +273,8 @@ class ProcessControl(ProcessLookup):
         _, runner = self._lookup(name)
         if runner is None:
             raise RPCError(Faults.BAD_NAME, name)
-        if not runner.pid or runner.machine.killing:
+        # Supervisor refuses while "killing", which is exactly STOPPING here
+        if not runner.pid or runner.state is ProcessState.STOPPING:
             raise RPCError(Faults.NOT_RUNNING, name)
         try:
             runner.write_stdin(data)

@@ -7,18 +7,16 @@ daemon's own methods and configuration changes, and composes the namespace.
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import os
-import time
 from typing import Any, Protocol
 
 from vigil import API_VERSION, SUPERVISOR_COMPAT_VERSION
 from vigil.config.diff import diff
 from vigil.config.errors import ConfigError
 from vigil.config.model import AUTO, Config, GroupConfig
-from vigil.core.events import RemoteCommunication
+from vigil.core.events import Channel, RemoteCommunication
 from vigil.core.naming import make_namespec
-from vigil.core.states import ProcessState
+from vigil.core.snapshot import ProcessSnapshot
 from vigil.faults import Faults, RPCError
 from vigil.runtime.process import ProcessRunner
 from vigil.runtime.supervisor import Supervisor
@@ -57,38 +55,32 @@ class DaemonControl(Protocol):
 
 
 def capped(value: float) -> int:
-    return max(-INT32_MAX - 1, min(INT32_MAX, int(value)))
+    """A number as XML-RPC's <int> can carry it (times past 2038 included), as 4.3.0 sends."""
+    whole = int(value)
+    if -INT32_MAX - 1 <= whole <= INT32_MAX:
+        return whole
+    return INT32_MAX if whole > 0 else -INT32_MAX - 1
 
 
-def describe(state: ProcessState, info: dict[str, Any]) -> str:
-    """The human description Supervisor puts beside each state."""
-    if state is ProcessState.RUNNING:
-        start = datetime.datetime(*time.gmtime(info["start"])[:6])
-        now = datetime.datetime(*time.gmtime(info["now"])[:6])
-        uptime = max(now - start, datetime.timedelta(0))
-        return f"pid {info['pid']}, uptime {uptime}"
-    if state in (ProcessState.FATAL, ProcessState.BACKOFF):
-        return str(info["spawnerr"]) or f'unknown error (try "tail {info["name"]}")'
-    if state in (ProcessState.STOPPED, ProcessState.EXITED):
-        if not info["start"]:
-            return "Not started"
-        return time.strftime("%b %d %I:%M %p", time.localtime(info["stop"]))
-    return ""
-
-
-def log_trouble(runner: ProcessRunner) -> str:
-    """What keeps a process's output from its log (a full disk, a removed directory), so the
-    status a user looks at says it, not only the main log. Empty when all is well."""
-    errors = [
-        f"{channel} log: {error}"
-        for channel, sink in zip(("stdout", "stderr"), runner.sinks, strict=True)
-        if (error := getattr(sink, "error", None))
-    ]
-    return "".join(f" ({error})" for error in errors)
-
-
-def logfile_of(runner: ProcessRunner, channel: int) -> str | None:
-    return getattr(runner.sinks[channel], "path", None)
+def process_info(snapshot: ProcessSnapshot) -> dict[str, Any]:
+    """getProcessInfo's struct: Supervisor's keys, with "" and 0 for what is not there."""
+    stdout = snapshot.stdout_logfile or ""
+    return {
+        "name": snapshot.name,
+        "group": snapshot.group,
+        "start": capped(snapshot.started_at),
+        "stop": capped(snapshot.stopped_at),
+        "now": capped(snapshot.taken_at),
+        "state": int(snapshot.state),
+        "statename": snapshot.state.name,
+        "spawnerr": snapshot.spawn_error or "",
+        "exitstatus": snapshot.exit_status or 0,
+        "logfile": stdout,
+        "stdout_logfile": stdout,
+        "stderr_logfile": snapshot.stderr_logfile or "",
+        "pid": snapshot.pid,
+        "description": snapshot.description,
+    }
 
 
 class SupervisorNamespace(ProcessControl):
@@ -251,7 +243,8 @@ class SupervisorNamespace(ProcessControl):
             source = active if active is not None and active.config is group else None
             for process in group.processes:
                 runner = None if source is None else source.runners.get(process.name)
-                infos.append(_config_info(group, process, active is not None, runner))
+                snapshot = None if runner is None else runner.snapshot()
+                infos.append(_config_info(group, process, active is not None, snapshot))
         infos.sort(key=lambda info: str(info["name"]))
         return infos
 
@@ -265,31 +258,10 @@ class SupervisorNamespace(ProcessControl):
         @return struct result A structure containing data about the process
         """
         self._check_running()
-        group, runner = self._lookup(name)
+        _, runner = self._lookup(name)
         if runner is None:
             raise RPCError(Faults.BAD_NAME, name)
-        return self._info(group, runner)
-
-    def _info(self, group: str, runner: ProcessRunner) -> dict[str, Any]:
-        machine = runner.machine
-        stdout = logfile_of(runner, 0) or ""
-        info: dict[str, Any] = {
-            "name": runner.name,
-            "group": group,
-            "start": capped(machine.laststart),
-            "stop": capped(machine.laststop),
-            "now": capped(self.supervisor.context.clock.time()),
-            "state": int(machine.state),
-            "statename": machine.state.name,
-            "spawnerr": machine.spawnerr or "",
-            "exitstatus": machine.exitstatus or 0,
-            "logfile": stdout,
-            "stdout_logfile": stdout,
-            "stderr_logfile": logfile_of(runner, 1) or "",
-            "pid": machine.pid,
-        }
-        info["description"] = describe(machine.state, info) + log_trouble(runner)
-        return info
+        return process_info(runner.snapshot())
 
     @published
     async def getAllProcessInfo(self) -> list[dict[str, Any]]:
@@ -300,9 +272,9 @@ class SupervisorNamespace(ProcessControl):
         self._check_running()
         infos = []
         for group_name in sorted(self.supervisor.groups):
-            group = self.supervisor.groups[group_name]
-            for process_name in sorted(group.runners):
-                infos.append(self._info(group_name, group.runners[process_name]))
+            runners = self.supervisor.groups[group_name].runners
+            for process_name in sorted(runners):
+                infos.append(process_info(runners[process_name].snapshot()))
         return infos
 
     # -- logs -----------------------------------------------------------------------------
@@ -339,19 +311,19 @@ class SupervisorNamespace(ProcessControl):
             raise RPCError(Faults.FAILED) from None
         return True
 
-    def _process_log(self, name: str, channel: int) -> str | None:
+    def _process_log(self, name: str, channel: Channel) -> str | None:
         _, runner = self._lookup(name)
         if runner is None:
             raise RPCError(Faults.BAD_NAME, name)
-        return logfile_of(runner, channel)
+        return runner.snapshot().logfile(channel)
 
-    def _read(self, name: str, offset: Integer, length: Integer, channel: int) -> str:
+    def _read(self, name: str, offset: Integer, length: Integer, channel: Channel) -> str:
         path = self._process_log(name, channel)
         if path is None or not os.path.exists(path):
             raise RPCError(Faults.NO_FILE, path)  # no log at all: plain "NO_FILE", as 4.3.0
         return read_file(path, as_int(offset, "offset"), as_int(length, "length"))
 
-    def _tail(self, name: str, offset: Integer, length: Integer, channel: int) -> list[Any]:
+    def _tail(self, name: str, offset: Integer, length: Integer, channel: Channel) -> list[Any]:
         path = self._process_log(name, channel)
         if path is None or not os.path.exists(path):
             return ["", 0, False]
@@ -367,7 +339,7 @@ class SupervisorNamespace(ProcessControl):
         @return string result Bytes of log
         """
         self._check_running()
-        return self._read(name, offset, length, 0)
+        return self._read(name, offset, length, "stdout")
 
     readProcessLog = readProcessStdoutLog
 
@@ -381,7 +353,7 @@ class SupervisorNamespace(ProcessControl):
         @return string result Bytes of log
         """
         self._check_running()
-        return self._read(name, offset, length, 1)
+        return self._read(name, offset, length, "stderr")
 
     @published
     async def tailProcessStdoutLog(self, name: str, offset: Integer, length: Integer) -> list[Any]:
@@ -394,7 +366,7 @@ class SupervisorNamespace(ProcessControl):
         @return array result [string bytes, int offset, bool overflow]
         """
         self._check_running()
-        return self._tail(name, offset, length, 0)
+        return self._tail(name, offset, length, "stdout")
 
     tailProcessLog = tailProcessStdoutLog
 
@@ -408,7 +380,7 @@ class SupervisorNamespace(ProcessControl):
         @return array result [string bytes, int offset, bool overflow]
         """
         self._check_running()
-        return self._tail(name, offset, length, 1)
+        return self._tail(name, offset, length, "stderr")
 
     @published
     async def clearProcessLogs(self, name: str) -> bool:
@@ -428,10 +400,7 @@ class SupervisorNamespace(ProcessControl):
 
     def _clear(self, runner: ProcessRunner, name: str) -> None:
         try:
-            for sink in runner.sinks:
-                clear = getattr(sink, "clear", None)
-                if clear is not None:
-                    clear()
+            runner.clear_logs()
         except OSError:
             raise RPCError(Faults.FAILED, name) from None
 
@@ -454,7 +423,7 @@ class SupervisorNamespace(ProcessControl):
 
 
 def _config_info(
-    group: GroupConfig, process: Any, inuse: bool, runner: ProcessRunner | None
+    group: GroupConfig, process: Any, inuse: bool, running: ProcessSnapshot | None
 ) -> dict[str, Any]:
     def shown(value: object) -> object:
         if value is None:
@@ -463,9 +432,9 @@ def _config_info(
             return "auto"
         return value
 
-    def logfile(channel: int, configured: object) -> object:
-        if runner is not None:
-            return shown(logfile_of(runner, channel))
+    def logfile(channel: Channel, configured: object) -> object:
+        if running is not None:
+            return shown(running.logfile(channel))
         return shown(configured)
 
     return {
@@ -485,7 +454,7 @@ def _config_info(
         "startsecs": process.startsecs,
         "stdout_capture_maxbytes": process.stdout_capture_maxbytes,
         "stdout_events_enabled": process.stdout_events_enabled,
-        "stdout_logfile": logfile(0, process.stdout_logfile),
+        "stdout_logfile": logfile("stdout", process.stdout_logfile),
         "stdout_logfile_backups": process.stdout_logfile_backups,
         "stdout_logfile_maxbytes": process.stdout_logfile_maxbytes,
         "stdout_syslog": process.stdout_syslog,
@@ -493,7 +462,7 @@ def _config_info(
         "stopwaitsecs": process.stopwaitsecs,
         "stderr_capture_maxbytes": process.stderr_capture_maxbytes,
         "stderr_events_enabled": process.stderr_events_enabled,
-        "stderr_logfile": logfile(1, process.stderr_logfile),
+        "stderr_logfile": logfile("stderr", process.stderr_logfile),
         "stderr_logfile_backups": process.stderr_logfile_backups,
         "stderr_logfile_maxbytes": process.stderr_logfile_maxbytes,
         "stderr_syslog": process.stderr_syslog,
