@@ -29,8 +29,9 @@ from typing import Any
 
 from vigil.config.model import LogLevel, ProcessConfig
 from vigil.core.capture import CaptureScanner, Segment, SegmentKind
+from vigil.core.events import Channel
 from vigil.core.ports import MainLog
-from vigil.services.logfiles import Channel, RotatingFile
+from vigil.services.logfiles import RotatingFile
 
 _ANSI_TERMINATORS = rb"HfABCDRsuJKhlpm"
 # An escape runs from ESC [ to the first terminator; with none before the end of the data the

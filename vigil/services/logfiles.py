@@ -19,12 +19,10 @@ import os
 import re
 import stat
 import tempfile
-from typing import Literal
 
 from vigil.config.model import Auto, Logfile, LogLevel
+from vigil.core.events import Channel
 from vigil.core.ports import MainLog
-
-Channel = Literal["stdout", "stderr"]
 
 _OPEN_APPEND = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC
 

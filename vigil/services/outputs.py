@@ -12,10 +12,10 @@ from collections.abc import Callable
 
 from vigil.config.model import LogLevel, ProcessConfig, SupervisordConfig
 from vigil.core.bus import EventBus
-from vigil.core.events import Event, ProcessCommunication, ProcessLogged
+from vigil.core.events import Channel, Event, ProcessCommunication, ProcessLogged
 from vigil.services.childlog import ChildLog, ChildLogSettings
 from vigil.services.listeners import ListenerPools, ListenerStdout
-from vigil.services.logfiles import Channel, resolve_logfile
+from vigil.services.logfiles import resolve_logfile
 from vigil.services.mainlog import MainLogger
 
 PidLookup = Callable[[str, str], int]
