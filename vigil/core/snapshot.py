@@ -1,10 +1,10 @@
 """The read model: one immutable record of a process, what every interface shows of it.
 
-XML-RPC, the JSON API, the web page, streams and metrics read a ProcessSnapshot instead of
-reaching into runners, machines or log sinks, so what they show is taken at one moment and
-cannot change under them. The record holds plain values (floats, None for "never" or "none");
-shaping them for a wire (Supervisor's 32-bit integers, empty strings for None) belongs to that
-wire's namespace, not here.
+Interfaces (XML-RPC and the web page through it, /logtail; the JSON API, streams and metrics
+to come) read a ProcessSnapshot instead of reaching into runners, machines or log sinks, so
+what they show is taken at one moment and cannot change under them. The record holds plain
+values (floats, None for "never" or "none"); shaping them for a wire (Supervisor's 32-bit
+integers, empty strings for None) belongs to that wire's namespace, not here.
 """
 
 from __future__ import annotations
@@ -103,5 +103,6 @@ def _reported(seconds: float) -> int:
 @functools.lru_cache(maxsize=4096)
 def _local_minute(seconds: int) -> str:
     # Remembered: a stopped process shows the same text at every status call, and formatting
-    # it costs more than the rest of its getProcessInfo.
+    # it costs more than the rest of its getProcessInfo. The local zone is the daemon's for
+    # its whole life (nothing calls time.tzset), so a remembered text never goes stale.
     return datetime.datetime.fromtimestamp(seconds).strftime("%b %d %I:%M %p")
