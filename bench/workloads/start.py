@@ -1,22 +1,19 @@
 """Start and stop: daemon start to N RUNNING, start/stop all with wait, SIGTERM to exit.
 
 The floor is what starting the same sleepers costs a plain Python loop of subprocess.Popen,
-the least any supervisor written in Python could need.
+the least any supervisor written in Python could need (bench.workloads.floor).
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import subprocess
 import time
 from typing import Any
 
 from bench.daemons import Daemon, RunningLines, Side, wait_all_running, workspace
 from bench.metrics import Measured, Metric
 from bench.waiting import BenchError, wait_for
-from bench.workloads.base import SLEEP, Workload, sleepers, wait_sleeping
+from bench.workloads.base import Workload, sleepers, wait_sleeping
+from bench.workloads.floor import spawn_loop
 
 SUCCESS = 80  # Faults.SUCCESS in the result structs of the *AllProcesses calls
 LOG_POLL = 0.002
@@ -58,7 +55,7 @@ class StartWorkload(Workload):
     def measure_floor(self, out: Measured) -> None:
         for count in self.sizes.start_counts:
             if 0 in self.sizes.start_secs:
-                out[f"start.n{count}.startsecs0"] = [_spawn_loop(count)]
+                out[f"start.n{count}.startsecs0"] = [spawn_loop(count)]
 
 
 def _time_to_running(side: Side, count: int, secs: int) -> float:
@@ -106,28 +103,3 @@ def _start_stop_all(side: Side, count: int, out: Measured) -> None:
         client.call("supervisor.startAllProcesses", True)
         wait_sleeping(daemon, count)
         out["start.sigterm"] = [daemon.terminate_timed()]
-
-
-def _spawn_loop(count: int) -> float:
-    """The floor: Popen the same sleepers one after another until every one exists."""
-    children: list[subprocess.Popen[bytes]] = []
-    try:
-        started = time.perf_counter()
-        for _ in range(count):
-            children.append(
-                subprocess.Popen(
-                    [SLEEP, "1000"],
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                )
-            )
-        for child in children:
-            os.kill(child.pid, 0)  # Popen returns after exec; this only confirms it
-        return time.perf_counter() - started
-    finally:
-        for child in children:
-            with contextlib.suppress(ProcessLookupError):
-                child.send_signal(signal.SIGKILL)
-        for child in children:
-            child.wait()
