@@ -3,7 +3,7 @@ VENV := .venv
 SUPERVISOR_VENV := .venv-supervisor
 BIN := $(VENV)/bin
 
-.PHONY: run test e2e lint install dev supervisor-ref bench bench-quick clean
+.PHONY: run test e2e lint install dev supervisor-ref bench bench-quick bench-scale clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ bench: dev supervisor-ref
 bench-quick: dev supervisor-ref
 	$(BIN)/python -m compileall -q vigil
 	$(BIN)/python -m bench --quick
+
+# The large-fleet workload (bench/scale.py): 1,000 to 10,000 programs, Supervisor up to 2,000.
+# Options through SCALE_ARGS, e.g. `make bench-scale SCALE_ARGS="--sizes 1000,2000 --reps 1"`.
+bench-scale: dev supervisor-ref
+	$(BIN)/python -m compileall -q vigil
+	$(BIN)/python -m bench.scale $(SCALE_ARGS)
 
 clean:
 	rm -rf $(VENV) $(SUPERVISOR_VENV) build *.egg-info

@@ -2,7 +2,8 @@
 
 The benchmark itself never fails a build on its numbers; this guards that it keeps working:
 every workload measured on both sides (and its floor), a JSON document that says so, a table
-that shows it, and clear errors for bad arguments.
+that shows it, and clear errors for bad arguments. The large-fleet module (bench.scale) is
+run the same way, in its smoke mode.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -18,6 +20,8 @@ from typing import Any
 
 import pytest
 
+from bench import scale
+from bench.waiting import BenchError
 from bench.workloads import NAMES
 from bench.writer import CHUNK, first_mismatch, stream
 
@@ -26,11 +30,11 @@ SUPERVISOR_VENV = ROOT / ".venv-supervisor"
 RUN_TIMEOUT = 240.0
 
 
-def _run_bench(*args: str) -> subprocess.CompletedProcess[str]:
-    """Run `python -m bench` as the Makefile does; on a hang, SIGTERM lets it end its own
-    children before we end it."""
+def _run_bench(*args: str, module: str = "bench") -> subprocess.CompletedProcess[str]:
+    """Run `python -m bench` (or another bench module) as the Makefile does; on a hang,
+    SIGTERM lets it end its own children before we end it."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bench", *args],
+        [sys.executable, "-m", module, *args],
         cwd=ROOT,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
@@ -79,6 +83,69 @@ def test_smoke_run_measures_every_workload_on_both_sides(tmp_path: Path) -> None
         assert metric["vigil_over_supervisor"] is not None or metric["name"].startswith("rest.")
         assert metric["label"] in done.stdout, f"{metric['label']!r} is not in the table"
     assert "missing" not in done.stdout
+
+
+@pytest.mark.timeout(RUN_TIMEOUT + 90)
+def test_scale_smoke_run_measures_every_metric_at_every_size_on_both_sides(
+    tmp_path: Path,
+) -> None:
+    assert (SUPERVISOR_VENV / "bin" / "supervisord").exists(), (
+        f"Supervisor 4.3.0 is not installed in {SUPERVISOR_VENV}: run `make supervisor-ref`"
+    )
+    results = tmp_path / "scale.json"
+    done = _run_bench("--smoke", "--json", str(results), module="bench.scale")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(results.read_text())
+
+    assert report["mode"] == "smoke" and not report["interrupted"]
+    assert report["problems"] == [], report["problems"]
+    assert report["settings"]["sizes"] == [20, 40] and report["settings"]["reps"] == 1
+    machine = {"cores", "memory_gib", "kernel", "python", "supervisor", "vigil"}
+    assert machine | {"load_average_start", "load_average_end"} <= set(report["machine"])
+    assert report["machine"]["supervisor"] == "4.3.0"
+    metrics = {metric["key"]: metric for metric in report["metrics"]}
+    assert {"floor_s", "start_s", "status_s", "getallprocessinfo_s", "sigterm_s"} <= set(metrics)
+    assert set(report["baseline_rss_mib"]) == {"supervisor", "vigil"}
+    for side in ("supervisor", "vigil"):
+        assert _numbers(report["baseline_rss_mib"][side])
+    assert set(report["results"]) == {"20", "40"}
+    for size, sides in report["results"].items():
+        assert set(sides) == {"floor", "supervisor", "vigil"}, size
+        assert set(sides["floor"]) == {"floor_s"}
+        for side in ("supervisor", "vigil"):
+            assert set(sides[side]) == set(metrics) - {"floor_s"}, f"{size} {side}"
+        for side, figures in sides.items():
+            for key, figure in figures.items():
+                assert len(figure["samples"]) == 1 and figure["repetitions"] == [1]
+                assert all(math.isfinite(x) for x in figure["samples"]), f"{size} {side} {key}"
+                if key != "memory_per_program_kib":  # RSS noise may make it negative
+                    assert _numbers(figure), f"{size} {side} {key}"
+    for key, metric in metrics.items():
+        if metric["growth"] is None:
+            assert key not in report["growth"]
+            continue
+        wanted = {"floor"} if key == "floor_s" else {"supervisor", "vigil"}
+        assert set(report["growth"][key]) == wanted, key
+        for figures in report["growth"][key].values():
+            assert set(figures["relative_to_smallest"]) == {"20", "40"}
+            assert isinstance(figures["worse_than_linear"], bool)
+    for label in ("start to 40 RUNNING", "supervisorctl status", "getAllProcessInfo", "growth"):
+        assert label in done.stdout
+    assert "missing" not in done.stdout
+
+
+def test_scale_refuses_sizes_the_open_file_limit_cannot_hold(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(which: int, limits: tuple[int, int]) -> None:
+        raise ValueError("not allowed to raise maximum limit")
+
+    monkeypatch.setattr(resource, "getrlimit", lambda which: (20000, 20000))
+    monkeypatch.setattr(resource, "setrlimit", refuse)
+    scale.check_fd_limit((1000, 2000, 3000))  # these fit: nothing to raise
+    with pytest.raises(BenchError, match=r"`ulimit -n` is 20000.*at or below 3897") as raised:
+        scale.check_fd_limit((1000, 5000, 10000))
+    assert "5000 programs" in str(raised.value) and "10000 programs" in str(raised.value)
 
 
 def test_unknown_workload_is_named_with_the_choices() -> None:
