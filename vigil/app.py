@@ -40,6 +40,7 @@ from vigil.runtime.process import ProcessContext
 from vigil.runtime.reaper import Reaper, become_subreaper
 from vigil.runtime.spawn import close_on_exec_inherited
 from vigil.runtime.supervisor import Supervisor
+from vigil.services.event_feed import EventFeed
 from vigil.services.listeners import ListenerPools
 from vigil.services.logfiles import clean_auto_logs
 from vigil.services.mainlog import MainLogger, PendingLog
@@ -53,6 +54,7 @@ PROG = "supervisord"
 # Imported only once the programs are spawned: the HTTP server and the RPC namespaces (with
 # the reload and log-reading code they bring) serve no spawn.
 HTTP_MODULES = (
+    "vigil.http.json_api",
     "vigil.http.logtail",
     "vigil.http.rpc_handler",
     "vigil.http.server",
@@ -171,6 +173,8 @@ class Daemon:
         outputs.listeners = listeners
         outputs.is_listener = self._is_listener_group
         ticks = Ticks(bus, context.clock, loop)
+        # from the first event on, so a stream resuming with Last-Event-ID misses nothing
+        feed = EventFeed(bus, epoch=int(context.clock.time() * 1000))
         if not settings.nocleanup:
             clean_auto_logs(settings.childlogdir, settings.identifier, mainlog)
         for group in sorted(self.config.groups, key=lambda g: g.priority):
@@ -188,7 +192,7 @@ class Daemon:
             supervisor.autostart()
             # The sockets are bound and queue connections already; the HTTP application
             # loads after the spawns.
-            server = self._http_server(supervisor, mainlog, bound)
+            server = self._http_server(supervisor, mainlog, bound, feed)
             await server.start()
             mood = await self._intent
         finally:
@@ -277,12 +281,14 @@ class Daemon:
         return self.mainlog, self._listeners
 
     def _http_server(
-        self, supervisor: Supervisor, mainlog: MainLogger, bound: list[Listener]
+        self, supervisor: Supervisor, mainlog: MainLogger, bound: list[Listener], feed: EventFeed
     ) -> HttpServer:
+        json_api_routes = importlib.import_module("vigil.http.json_api").json_api_routes
         logtail_routes = importlib.import_module("vigil.http.logtail").logtail_routes
         rpc_routes = importlib.import_module("vigil.http.rpc_handler").rpc_routes
         server_class = importlib.import_module("vigil.http.server").HttpServer
         web_routes = importlib.import_module("vigil.http.web").web_routes
+        from vigil.services.directory import ProcessDirectory
         from vigil.services.rpc.registry import RpcRegistry
         from vigil.services.rpc.supervisor_ns import SupervisorNamespace
         from vigil.services.rpc.system_ns import SystemNamespace
@@ -304,6 +310,7 @@ class Daemon:
             rpc_routes(registry, mainlog),
             logtail_routes(find_log, self.main_log_path),
             web_routes(registry, mainlog),
+            json_api_routes(registry, ProcessDirectory(supervisor), feed),
         ]
         server: HttpServer = server_class(
             routes, self.config.unix_servers, self.config.inet_servers, mainlog, bound=bound

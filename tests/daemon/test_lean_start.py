@@ -32,7 +32,6 @@ NOT_BEFORE_THE_FIRST_SPAWN = (
     "vigil.services.logread",
     "xmlrpc.client",
     "xml.etree.ElementTree",
-    "datetime",
     "psutil",
     "difflib",
     "platform",

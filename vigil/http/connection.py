@@ -122,6 +122,7 @@ class HttpConnection(asyncio.Protocol, Wire):
         self._closing = False  # the server is stopping, or the client sent its last request
         self._streaming = False
         self._idle: asyncio.TimerHandle | None = None
+        self._gone_callbacks: list[Callable[[], None]] = []
 
     # --- asyncio.Protocol --------------------------------------------------------------
 
@@ -167,6 +168,7 @@ class HttpConnection(asyncio.Protocol, Wire):
         self._gone = True
         self._cancel_idle()
         self._wake()
+        self._notify_gone()
         self._on_lost(self)
 
     # --- httptools callbacks -----------------------------------------------------------
@@ -274,13 +276,25 @@ class HttpConnection(asyncio.Protocol, Wire):
     def sockname(self) -> object:
         return self._transport.get_extra_info("sockname") if self._transport else None
 
+    def on_gone(self, callback: Callable[[], None]) -> None:
+        if self.gone:
+            callback()
+        else:
+            self._gone_callbacks.append(callback)
+
     # --- for the server ----------------------------------------------------------------
 
     def shutdown(self) -> None:
-        """Answer the request being served (a stream is ended now), then close."""
+        """Answer the request being served, then close. A stream is ended now: cleanly (its
+        last chunk sent) when it waits on ``on_gone``, else by closing the connection."""
         self._closing = True
-        if self.task is None or self._streaming:
+        if self.task is None:
             self._close()
+        elif self._streaming:
+            if self._gone_callbacks:
+                self._notify_gone()
+            else:
+                self._close()
 
     def abort(self) -> None:
         if self._transport is not None:
@@ -374,6 +388,11 @@ class HttpConnection(asyncio.Protocol, Wire):
             await self._wakeup
         finally:
             self._wakeup = None
+
+    def _notify_gone(self) -> None:
+        callbacks, self._gone_callbacks = self._gone_callbacks, []
+        for callback in callbacks:
+            callback()
 
     def _wake(self) -> None:
         if self._wakeup is not None and not self._wakeup.done():

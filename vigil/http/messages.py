@@ -92,6 +92,11 @@ class Wire(ABC):
     @abstractmethod
     def sockname(self) -> object: ...
 
+    @abstractmethod
+    def on_gone(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` once, when the client leaves or the server closes the
+        connection (a stream waiting for something to send must not wait past that)."""
+
 
 class Request:
     """One request as parsed; its body stays with the connection until read."""
@@ -135,6 +140,9 @@ class Request:
     def sockname(self) -> object:
         """The address of the listening side: a (host, port, ...) tuple, or a socket path."""
         return self._wire.sockname()
+
+    def on_gone(self, callback: Callable[[], None]) -> None:
+        self._wire.on_gone(callback)
 
     async def read(self, limit: int) -> bytes:
         """The whole body; BodyTooLarge as soon as it is known to be over ``limit`` (from

@@ -5,7 +5,8 @@ exact (``/ok.html``), has ``{name}`` placeholders that each match one non-empty 
 (``/logtail/{name}/{channel}``), or ends in ``*`` to match everything under a prefix
 (``/RPC2*``, as Supervisor serves any path that starts with ``/RPC2``). A route taking GET
 takes HEAD too. A path that matches no route is 404; a known path asked with another method
-is 405, naming the methods it takes.
+is 405, naming the methods it takes, unless a fallback covers the path (the JSON API
+answers its own 404 in JSON).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Routes:
     def __init__(self) -> None:
         self._exact: dict[str, list[_Route]] = {}
         self._patterns: list[_Route] = []
+        self._fallbacks: list[tuple[str, Handler]] = []
 
     def add(self, path: str, handler: Handler, methods: Iterable[str] | None = None) -> None:
         allowed = None if methods is None else frozenset(m.upper() for m in methods)
@@ -45,6 +47,10 @@ class Routes:
             self._patterns.append(_Route(tuple(path.split("/")), None, allowed, handler))
         else:
             self._exact.setdefault(path, []).append(_Route((), None, allowed, handler))
+
+    def fallback(self, prefix: str, handler: Handler) -> None:
+        """Answer requests under ``prefix`` that no route matches."""
+        self._fallbacks.append((prefix, handler))
 
     def resolve(self, request: Request) -> Handler | Response:
         """The handler for a request (its placeholders put in ``request.match``), or the
@@ -62,6 +68,9 @@ class Routes:
             if route.takes(request.method):
                 return route.handler
         if not found:
+            for prefix, handler in self._fallbacks:
+                if path.startswith(prefix):
+                    return handler
             return plain_error(404, f"nothing is served at {path}")
         allowed = sorted({m for route in found for m in route.methods or ()})
         return plain_error(

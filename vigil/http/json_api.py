@@ -1,0 +1,284 @@
+"""The JSON API at ``/api/v1``: the daemon, its processes, their logs, the configuration.
+
+Reads come from the read model (snapshots through the ProcessDirectory); everything that acts
+is one call of the same RPC registry methods XML-RPC calls, so behaviour and faults are the
+same on both wires. A fault is answered with its HTTP status from one table (problems.py) and
+an ``application/problem+json`` body naming it. The OpenAPI document (openapi.py) describes
+every route here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+from vigil import __version__
+from vigil.core.naming import make_namespec
+from vigil.core.snapshot import ProcessSnapshot
+from vigil.faults import Faults, RPCError
+from vigil.http.event_stream import stream_events
+from vigil.http.messages import PLAIN_TEXT, Reply, Request, Response
+from vigil.http.openapi import openapi_document
+from vigil.http.problems import fault_problem, json_response, problem
+from vigil.http.routing import RouteRegistrar, Routes
+from vigil.http.web_actions import RpcCaller
+from vigil.services.directory import ALL, ProcessDirectory
+from vigil.services.event_feed import EventFeed
+
+PREFIX = "/api/v1"
+MAX_BODY = 1024 * 1024  # a stdin write or a small JSON document
+DEFAULT_LOG_BYTES = 64 * 1024
+ACTIONS = ("start", "stop", "restart", "signal", "stdin")
+
+
+def process_document(snapshot: ProcessSnapshot) -> dict[str, Any]:
+    last = snapshot.last_exit
+    return {
+        "name": snapshot.name,
+        "group": snapshot.group,
+        "namespec": make_namespec(snapshot.group, snapshot.name),
+        "state": snapshot.state.name,
+        "statecode": int(snapshot.state),
+        "pid": snapshot.pid or None,
+        "description": snapshot.description,
+        "started_at": snapshot.started_at or None,
+        "stopped_at": snapshot.stopped_at or None,
+        "exit_status": snapshot.exit_status,
+        "spawn_error": snapshot.spawn_error,
+        "restarts": snapshot.restarts,
+        "last_exit": None
+        if last is None
+        else {"code": last.code, "signal": last.signal, "expected": last.expected},
+        "logs": {
+            "stdout": snapshot.stdout_logfile,
+            "stderr": snapshot.stderr_logfile,
+        },
+    }
+
+
+Route = Callable[[Request], Awaitable[Reply]]
+
+
+class JsonApi:
+    def __init__(self, rpc: RpcCaller, directory: ProcessDirectory, feed: EventFeed) -> None:
+        self._rpc = rpc
+        self._directory = directory
+        self._feed = feed
+
+    def register(self, routes: Routes) -> None:
+        for path, handler, methods in (
+            ("/daemon", self.daemon, ("GET",)),
+            ("/processes", self.processes, ("GET",)),
+            ("/processes/{namespec}", self.process, ("GET",)),
+            ("/processes/{namespec}/{action}", self.act, ("POST",)),
+            ("/processes/{namespec}/log/{channel}", self.process_log, ("GET",)),
+            ("/groups", self.groups, ("GET",)),
+            ("/log", self.main_log, ("GET",)),
+            ("/config/diff", self.config_diff, ("GET",)),
+            ("/config/apply", self.config_apply, ("POST",)),
+            ("/events", self.events, ("GET",)),
+            ("/openapi.json", self.openapi, ("GET",)),
+        ):
+            routes.add(PREFIX + path, _faults_answered(handler), methods)
+        routes.fallback(PREFIX + "/", self.unknown)
+
+    async def unknown(self, request: Request) -> Reply:
+        return problem(404, f"no API route {request.method} {request.path}")
+
+    async def daemon(self, request: Request) -> Reply:
+        state = await self._rpc.call("supervisor.getState", [])
+        return json_response(
+            {
+                "implementation": "vigil",
+                "version": __version__,
+                "supervisor_version": await self._rpc.call("supervisor.getSupervisorVersion", []),
+                "api_version": await self._rpc.call("supervisor.getAPIVersion", []),
+                "identification": await self._rpc.call("supervisor.getIdentification", []),
+                "pid": await self._rpc.call("supervisor.getPID", []),
+                "state": state["statename"],
+                "statecode": state["statecode"],
+            }
+        )
+
+    async def processes(self, request: Request) -> Reply:
+        return json_response([process_document(s) for s in self._directory.all()])
+
+    async def process(self, request: Request) -> Reply:
+        return json_response(process_document(self._directory.one(request.match["namespec"])))
+
+    async def groups(self, request: Request) -> Reply:
+        return json_response(
+            [
+                {"name": name, "processes": [process_document(s) for s in members]}
+                for name, members in self._directory.groups().items()
+            ]
+        )
+
+    async def act(self, request: Request) -> Reply:
+        action = request.match["action"]
+        if action not in ACTIONS:
+            return problem(404, f"no action {action!r}: it is one of {', '.join(ACTIONS)}")
+        options = await _options(request)
+        if isinstance(options, Response):
+            return options
+        namespec = request.match["namespec"]
+        self._directory.matching(namespec)  # BAD_NAME before anything is done
+        if action == "stdin":
+            return await self._stdin(namespec, options)
+        if action == "signal":
+            return await self._signal(namespec, options)
+        wait = options.get("wait", True)
+        if not isinstance(wait, bool):
+            return problem(400, "wait must be true or false")
+        if action == "restart":
+            await self._stop(namespec, wait=True, quiet=True)
+            return await self._start(namespec, wait)
+        if action == "stop":
+            return await self._stop(namespec, wait)
+        return await self._start(namespec, wait)
+
+    async def _start(self, namespec: str, wait: bool) -> Reply:
+        return await self._per_kind(namespec, "start", [wait])
+
+    async def _stop(self, namespec: str, wait: bool, quiet: bool = False) -> Reply:
+        try:
+            return await self._per_kind(namespec, "stop", [wait])
+        except RPCError as fault:
+            if quiet and fault.code is Faults.NOT_RUNNING:
+                return json_response({"namespec": namespec, "done": False})
+            raise
+
+    async def _signal(self, namespec: str, options: dict[str, Any]) -> Reply:
+        number = options.get("signal")
+        if not isinstance(number, str | int) or isinstance(number, bool):
+            return problem(400, "signal is required: a name (HUP, SIGHUP) or a number")
+        return await self._per_kind(namespec, "signal", [number])
+
+    async def _stdin(self, namespec: str, options: dict[str, Any]) -> Reply:
+        data = options.get("data")
+        if not isinstance(data, str):
+            return problem(400, "data is required: the text to write to the process's stdin")
+        await self._rpc.call("supervisor.sendProcessStdin", [namespec, data])
+        return json_response({"namespec": namespec, "done": True})
+
+    async def _per_kind(self, namespec: str, verb: str, params: list[object]) -> Reply:
+        """One process, a group or all: the method XML-RPC has for each."""
+        group, _, rest = namespec.partition(":")
+        if namespec == ALL:
+            results = await self._rpc.call(f"supervisor.{verb}AllProcesses", params)
+        elif rest in ("", "*") and ":" in namespec:
+            results = await self._rpc.call(f"supervisor.{verb}ProcessGroup", [group, *params])
+        else:
+            await self._rpc.call(f"supervisor.{verb}Process", [namespec, *params])
+            return json_response({"namespec": namespec, "done": True})
+        return json_response({"namespec": namespec, "results": [_result(r) for r in results]})
+
+    async def process_log(self, request: Request) -> Reply:
+        channel = request.match["channel"]
+        if channel not in ("stdout", "stderr"):
+            return problem(404, f"no channel {channel!r}: it is stdout or stderr")
+        span = _span(request)
+        if isinstance(span, Response):
+            return span
+        method = "readProcessStdoutLog" if channel == "stdout" else "readProcessStderrLog"
+        text = await self._rpc.call(f"supervisor.{method}", [request.match["namespec"], *span])
+        return Response(200, text.encode("utf-8"), {"Content-Type": PLAIN_TEXT})
+
+    async def main_log(self, request: Request) -> Reply:
+        span = _span(request)
+        if isinstance(span, Response):
+            return span
+        text = await self._rpc.call("supervisor.readLog", list(span))
+        return Response(200, text.encode("utf-8"), {"Content-Type": PLAIN_TEXT})
+
+    async def config_diff(self, request: Request) -> Reply:
+        return json_response(await self._changes())
+
+    async def config_apply(self, request: Request) -> Reply:
+        """What ``supervisorctl update`` does, in one call: reread, then stop and remove what
+        went away or changed, and add what is new or changed."""
+        changes = await self._changes()
+        done: dict[str, list[dict[str, Any]]] = {"added": [], "changed": [], "removed": []}
+        for kind in ("removed", "changed"):
+            for group in changes[kind]:
+                await self._rpc.call("supervisor.stopProcessGroup", [group, True])
+                await self._rpc.call("supervisor.removeProcessGroup", [group])
+                if kind == "removed":
+                    done[kind].append({"group": group})
+        for kind in ("changed", "added"):
+            for group in changes[kind]:
+                await self._rpc.call("supervisor.addProcessGroup", [group])
+                done[kind].append({"group": group})
+        return json_response(done)
+
+    async def _changes(self) -> dict[str, list[str]]:
+        [[added, changed, removed]] = await self._rpc.call("supervisor.reloadConfig", [])
+        return {"added": list(added), "changed": list(changed), "removed": list(removed)}
+
+    async def events(self, request: Request) -> Reply:
+        self._directory.check_running()
+        return await stream_events(request, self._feed)
+
+    async def openapi(self, request: Request) -> Reply:
+        return json_response(openapi_document())
+
+
+def _faults_answered(handler: Route) -> Route:
+    async def answered(request: Request) -> Reply:
+        try:
+            return await handler(request)
+        except RPCError as fault:
+            return fault_problem(fault)
+
+    return answered
+
+
+def _result(result: dict[str, Any]) -> dict[str, Any]:
+    """A *Group/*All result struct, with its status named."""
+    status = Faults(result["status"])
+    return {
+        "namespec": make_namespec(result["group"], result["name"]),
+        "status": status.name,
+        "done": status is Faults.SUCCESS,
+        "description": result["description"],
+    }
+
+
+async def _options(request: Request) -> dict[str, Any] | Response:
+    """The query's parameters, then a JSON object body's members over them."""
+    options: dict[str, Any] = {}
+    for key, values in parse_qs(request.query_string).items():
+        options[key] = _query_value(values[0])
+    body = await request.read(MAX_BODY)
+    if body.strip():
+        try:
+            document = json.loads(body)
+        except ValueError as exc:
+            return problem(400, f"the body is not JSON: {exc}")
+        if not isinstance(document, dict):
+            return problem(400, "the body must be a JSON object")
+        options.update(document)
+    return options
+
+
+def _query_value(text: str) -> object:
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    return text
+
+
+def _span(request: Request) -> tuple[int, int] | Response:
+    query = parse_qs(request.query_string)
+    try:
+        offset = int(query.get("offset", [str(-DEFAULT_LOG_BYTES)])[0])
+        length = int(query.get("length", ["0"])[0])
+    except ValueError:
+        return problem(400, "offset and length must be integers")
+    return offset, length
+
+
+def json_api_routes(rpc: RpcCaller, directory: ProcessDirectory, feed: EventFeed) -> RouteRegistrar:
+    return JsonApi(rpc, directory, feed).register

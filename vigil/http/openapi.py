@@ -1,0 +1,281 @@
+"""The OpenAPI 3.1 document of the JSON API, served at ``/api/v1/openapi.json``.
+
+Written out rather than generated from the handlers, so it reads as the contract it is; the
+contract test (schemathesis against a live daemon) keeps the two from drifting apart.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from vigil import __version__
+from vigil.faults import Faults
+from vigil.http.problems import FAULT_STATUS
+
+_NULLABLE_STRING = {"type": ["string", "null"]}
+_NULLABLE_NUMBER = {"type": ["number", "null"]}
+_NULLABLE_INTEGER = {"type": ["integer", "null"]}
+_STATES = ["STOPPED", "STARTING", "RUNNING", "BACKOFF", "STOPPING", "EXITED", "FATAL", "UNKNOWN"]
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _object(properties: dict[str, Any], *, required: bool = True) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = list(properties)
+    return schema
+
+
+SCHEMAS: dict[str, Any] = {
+    "Problem": {
+        "type": "object",
+        "description": "RFC 9457 problem details; `fault` names the Supervisor fault, if any.",
+        "properties": {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "fault": _object(
+                {
+                    "name": {"type": "string", "enum": [fault.name for fault in Faults]},
+                    "code": {"type": "integer"},
+                }
+            ),
+        },
+        "required": ["type", "title", "status", "detail"],
+    },
+    "Daemon": _object(
+        {
+            "implementation": {"type": "string", "const": "vigil"},
+            "version": {"type": "string"},
+            "supervisor_version": {"type": "string"},
+            "api_version": {"type": "string"},
+            "identification": {"type": "string"},
+            "pid": {"type": "integer"},
+            "state": {"type": "string", "enum": ["FATAL", "RUNNING", "RESTARTING", "SHUTDOWN"]},
+            "statecode": {"type": "integer"},
+        }
+    ),
+    "Process": _object(
+        {
+            "name": {"type": "string"},
+            "group": {"type": "string"},
+            "namespec": {"type": "string", "description": "group:name"},
+            "state": {"type": "string", "enum": _STATES},
+            "statecode": {"type": "integer"},
+            "pid": {**_NULLABLE_INTEGER, "description": "null when there is no child"},
+            "description": {"type": "string", "description": "as supervisorctl status shows"},
+            "started_at": {**_NULLABLE_NUMBER, "description": "Unix time of the last start"},
+            "stopped_at": {**_NULLABLE_NUMBER, "description": "Unix time of the last exit"},
+            "exit_status": _NULLABLE_INTEGER,
+            "spawn_error": _NULLABLE_STRING,
+            "restarts": {
+                "type": "integer",
+                "description": "spawns made by the daemon itself since the last start asked for",
+            },
+            "last_exit": {
+                "oneOf": [
+                    {"type": "null"},
+                    _object(
+                        {
+                            "code": {"type": "integer"},
+                            "signal": _NULLABLE_INTEGER,
+                            "expected": {"type": "boolean"},
+                        }
+                    ),
+                ]
+            },
+            "logs": _object({"stdout": _NULLABLE_STRING, "stderr": _NULLABLE_STRING}),
+        }
+    ),
+    "Group": _object(
+        {"name": {"type": "string"}, "processes": {"type": "array", "items": _ref("Process")}}
+    ),
+    "Done": {
+        "type": "object",
+        "properties": {
+            "namespec": {"type": "string"},
+            "done": {"type": "boolean"},
+            "results": {
+                "type": "array",
+                "items": _object(
+                    {
+                        "namespec": {"type": "string"},
+                        "status": {"type": "string"},
+                        "done": {"type": "boolean"},
+                        "description": {"type": "string"},
+                    }
+                ),
+            },
+        },
+        "required": ["namespec"],
+    },
+    "Changes": _object(
+        {
+            kind: {"type": "array", "items": {"type": "string"}}
+            for kind in ("added", "changed", "removed")
+        }
+    ),
+    "Applied": _object(
+        {
+            kind: {"type": "array", "items": _object({"group": {"type": "string"}})}
+            for kind in ("added", "changed", "removed")
+        }
+    ),
+}
+
+_NAMESPEC = {
+    "name": "namespec",
+    "in": "path",
+    "required": True,
+    "description": "`name`, `group:name`; for actions also `group:*` and `all`",
+    "schema": {"type": "string", "minLength": 1},
+}
+_SPAN = [
+    {
+        "name": "offset",
+        "in": "query",
+        "description": "where to start; negative counts from the end (default -65536)",
+        "schema": {"type": "integer"},
+    },
+    {
+        "name": "length",
+        "in": "query",
+        "description": "how many bytes; 0 for up to the end",
+        "schema": {"type": "integer", "minimum": 0},
+    },
+]
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _answers(ok: dict[str, Any], *faults: Faults, extra: tuple[int, ...] = ()) -> dict[str, Any]:
+    responses: dict[str, Any] = {"200": {"description": "OK", **ok}}
+    problem = {"content": {"application/problem+json": {"schema": _ref("Problem")}}}
+    for status in sorted({FAULT_STATUS[f] for f in faults} | set(extra) | {401, 503}):
+        responses[str(status)] = {"description": "a problem", **problem}
+    return responses
+
+
+_TEXT = {"content": {"text/plain": {"schema": {"type": "string"}}}}
+_ACTION_FAULTS = tuple(f for f in Faults if f is not Faults.SUCCESS)
+
+
+def _operation(summary: str, responses: dict[str, Any], **more: Any) -> dict[str, Any]:
+    return {"summary": summary, "responses": responses, **more}
+
+
+@functools.cache
+def openapi_document() -> dict[str, Any]:
+    action_body = _object(
+        {
+            "wait": {"type": "boolean", "description": "start/stop/restart: wait for the end"},
+            "signal": {"type": ["string", "integer"], "description": "signal: HUP, SIGHUP or 1"},
+            "data": {"type": "string", "description": "stdin: the text to write"},
+        },
+        required=False,
+    )
+    paths: dict[str, Any] = {
+        "/daemon": {"get": _operation("The daemon", _answers(_json(_ref("Daemon"))))},
+        "/processes": {
+            "get": _operation(
+                "Every process",
+                _answers(_json({"type": "array", "items": _ref("Process")})),
+            )
+        },
+        "/processes/{namespec}": {
+            "get": _operation(
+                "One process",
+                _answers(_json(_ref("Process")), Faults.BAD_NAME),
+                parameters=[_NAMESPEC],
+            )
+        },
+        "/processes/{namespec}/{action}": {
+            "post": _operation(
+                "Start, stop, restart or signal processes, or write to one's stdin",
+                _answers(_json(_ref("Done")), *_ACTION_FAULTS, extra=(400, 404, 413)),
+                parameters=[
+                    _NAMESPEC,
+                    {
+                        "name": "action",
+                        "in": "path",
+                        "required": True,
+                        "schema": {
+                            "type": "string",
+                            "enum": ["start", "stop", "restart", "signal", "stdin"],
+                        },
+                    },
+                ],
+                requestBody={"required": False, **_json(action_body)},
+            )
+        },
+        "/processes/{namespec}/log/{channel}": {
+            "get": _operation(
+                "Read a process's log",
+                _answers(_TEXT, Faults.BAD_NAME, Faults.NO_FILE, Faults.FAILED, extra=(400,)),
+                parameters=[
+                    _NAMESPEC,
+                    {
+                        "name": "channel",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "enum": ["stdout", "stderr"]},
+                    },
+                    *_SPAN,
+                ],
+            )
+        },
+        "/groups": {
+            "get": _operation(
+                "Every group", _answers(_json({"type": "array", "items": _ref("Group")}))
+            )
+        },
+        "/log": {
+            "get": _operation(
+                "Read the main log",
+                _answers(_TEXT, Faults.NO_FILE, Faults.FAILED, extra=(400,)),
+                parameters=_SPAN,
+            )
+        },
+        "/config/diff": {
+            "get": _operation(
+                "What `update` would change", _answers(_json(_ref("Changes")), Faults.CANT_REREAD)
+            )
+        },
+        "/config/apply": {
+            "post": _operation(
+                "Reread the configuration and apply it (`update`)",
+                _answers(_json(_ref("Applied")), *_ACTION_FAULTS),
+            )
+        },
+        "/events": {
+            "get": _operation(
+                "Server-Sent Events: every state change, typed JSON; resumes with Last-Event-ID",
+                {"200": {"description": "an event stream", "content": {"text/event-stream": {}}}},
+                parameters=[
+                    {"name": name, "in": "query", "schema": {"type": "string"}}
+                    for name in ("process", "group")
+                ],
+            )
+        },
+        "/openapi.json": {
+            "get": _operation("This document", {"200": {"description": "OK", **_json({})}})
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "vigil", "version": __version__},
+        "servers": [{"url": "/api/v1"}],
+        "paths": paths,
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"basic": {"type": "http", "scheme": "basic"}},
+        },
+        "security": [{}, {"basic": []}],
+    }
