@@ -129,9 +129,7 @@ class JsonApi:
             return await self._stdin(namespec, options)
         if action == "signal":
             return await self._signal(namespec, options)
-        wait = options.get("wait", True)
-        if not isinstance(wait, bool):
-            return problem(400, "wait must be true or false")
+        wait = bool(options.get("wait", True))
         if action == "restart":
             await self._stop(namespec, wait=True, quiet=True)
             return await self._start(namespec, wait)
@@ -152,13 +150,13 @@ class JsonApi:
 
     async def _signal(self, namespec: str, options: dict[str, Any]) -> Reply:
         number = options.get("signal")
-        if not isinstance(number, str | int) or isinstance(number, bool):
+        if number is None:
             return problem(400, "signal is required: a name (HUP, SIGHUP) or a number")
         return await self._per_kind(namespec, "signal", [number])
 
     async def _stdin(self, namespec: str, options: dict[str, Any]) -> Reply:
         data = options.get("data")
-        if not isinstance(data, str):
+        if data is None:
             return problem(400, "data is required: the text to write to the process's stdin")
         await self._rpc.call("supervisor.sendProcessStdin", [namespec, data])
         return json_response({"namespec": namespec, "done": True})
@@ -249,7 +247,7 @@ def _result(result: dict[str, Any]) -> dict[str, Any]:
 async def _options(request: Request) -> dict[str, Any] | Response:
     """The query's parameters, then a JSON object body's members over them."""
     options: dict[str, Any] = {}
-    for key, values in parse_qs(request.query_string).items():
+    for key, values in parse_qs(request.query_string, keep_blank_values=True).items():
         options[key] = _query_value(values[0])
     body = await request.read(MAX_BODY)
     if body.strip():
@@ -260,7 +258,26 @@ async def _options(request: Request) -> dict[str, Any] | Response:
         if not isinstance(document, dict):
             return problem(400, "the body must be a JSON object")
         options.update(document)
+    for key, types, what in _OPTION_TYPES:
+        if key not in options:
+            continue
+        value = options[key]
+        if not isinstance(value, types) or _is_bool_as_int(value, types):
+            return problem(400, f"{key} must be {what}")
     return options
+
+
+# The members an action's body may hold, whatever the action: a wrong type is refused even
+# where the member would not be used, so a typo never passes silently.
+_OPTION_TYPES: tuple[tuple[str, type | tuple[type, ...], str], ...] = (
+    ("wait", bool, "true or false"),
+    ("signal", (str, int), "a signal name or number"),
+    ("data", str, "a string"),
+)
+
+
+def _is_bool_as_int(value: object, types: type | tuple[type, ...]) -> bool:
+    return isinstance(value, bool) and types is not bool
 
 
 def _query_value(text: str) -> object:
@@ -271,7 +288,7 @@ def _query_value(text: str) -> object:
 
 
 def _span(request: Request) -> tuple[int, int] | Response:
-    query = parse_qs(request.query_string)
+    query = parse_qs(request.query_string, keep_blank_values=True)
     try:
         offset = int(query.get("offset", [str(-DEFAULT_LOG_BYTES)])[0])
         length = int(query.get("length", ["0"])[0])
