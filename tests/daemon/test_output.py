@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+import signal
 import time
 from pathlib import Path
 
@@ -35,6 +38,37 @@ def test_auto_logs_are_named_like_supervisors_and_old_ones_cleaned(tmp_path: Pat
         wait_until(lambda: Path(info["stdout_logfile"]).read_text() == "hello\n", what="log")
     assert not stale.exists() and not stale_backup.exists()
     assert unrelated.exists()
+
+
+def logs_held_by(pid: int) -> set[str]:
+    """The files the daemon has open, by path."""
+    held = set()
+    for name in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(OSError):  # closed since the listing
+            held.add(os.readlink(f"/proc/{pid}/fd/{name}"))
+    return held
+
+
+def test_child_logs_hold_a_descriptor_only_once_written(tmp_path: Path) -> None:
+    body = f"""
+        [program:talker]
+        command={ECHO}
+        startsecs=0
+    """
+    with running_daemon(tmp_path, body) as daemon:
+        info = daemon.wait_state("talker", "RUNNING")
+        assert daemon.proc is not None
+        pid, stdout_log = daemon.proc.pid, info["stdout_logfile"]
+        logs = {stdout_log, info["stderr_logfile"]}
+        assert all(Path(path).exists() for path in logs)
+        assert not logs & logs_held_by(pid)
+        daemon.rpc().supervisor.sendProcessStdin("talker", "hello\n")
+        wait_until(lambda: Path(stdout_log).read_text() == "hello\n", what="log")
+        assert logs & logs_held_by(pid) == {stdout_log}
+        daemon.signal(signal.SIGUSR2)
+        wait_until(lambda: not logs & logs_held_by(pid), what="logs reopened")
+        daemon.rpc().supervisor.sendProcessStdin("talker", "again\n")
+        wait_until(lambda: Path(stdout_log).read_text() == "hello\nagain\n", what="log")
 
 
 def test_nocleanup_keeps_old_auto_logs(tmp_path: Path) -> None:

@@ -132,3 +132,13 @@ def test_rotating_file_counts_what_it_writes(tmp_path: Path) -> None:
     assert Path(f"{path}.1").read_bytes() == b"12345abcde"
     rotating.close()
     assert not rotating.is_open
+
+
+def test_creating_a_rotating_file_learns_its_size_without_holding_it(tmp_path: Path) -> None:
+    path = tmp_path / "f.log"
+    path.write_bytes(b"12345")
+    rotating = RotatingFile(str(path), maxbytes=10, backups=1)
+    rotating.create()
+    assert (rotating.size, rotating.is_open) == (5, False)
+    rotating.remove()
+    assert (path.read_bytes(), rotating.size, rotating.is_open) == (b"", 0, False)

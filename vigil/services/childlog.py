@@ -177,9 +177,12 @@ class ChildLog:
     payload (PROCESS_COMMUNICATION). ``mainlog_debug`` adds Supervisor's DEBG lines showing the
     output in the main log; pass it only when the main log's level lets DEBG through.
 
-    With ``strict_open`` a file that cannot be opened raises ``OSError`` from the constructor,
-    for a spawn that should fail as Supervisor's does ("unknown error making dispatchers");
-    otherwise the failure is recorded like any write error and the open retried with each chunk.
+    The file is created here, as Supervisor creates it at spawn, but its descriptor is opened
+    by the first chunk and then kept (``RotatingFile.create``): a program that never writes
+    holds none. With ``strict_open`` a file that cannot be created raises ``OSError`` from the
+    constructor, for a spawn that should fail as Supervisor's does ("unknown error making
+    dispatchers"); otherwise the failure is recorded like any write error and the open retried
+    with each chunk.
     """
 
     def __init__(
@@ -205,9 +208,9 @@ class ChildLog:
         if settings.path is not None:
             self._file = RotatingFile(settings.path, settings.maxbytes, settings.backups)
             if strict_open:
-                self._file.open()
+                self._file.create()
             else:
-                self._open_file()
+                self._attempt(self._file.create)
         self._syslog = SyslogLines(settings.name, syslog_send) if settings.syslog else None
         self._stripper = AnsiStripper() if settings.strip_ansi else None
         self._scanner: CaptureScanner | None = None
@@ -234,9 +237,13 @@ class ChildLog:
             self._log_output(data)
 
     def reopen(self) -> None:
-        """Reopen the file by its path (after an external ``mv``; SIGUSR2). Never raises."""
+        """Reopen the file by its path (after an external ``mv``; SIGUSR2). Never raises.
+
+        The file is created now and opened by the next chunk, as at the start: a quiet
+        program's log holds no descriptor after a SIGUSR2 either.
+        """
         if self._file is not None and not self._closed:
-            self._open_file()
+            self._attempt(self._file.create)
 
     def clear(self) -> None:
         """Remove the file and start an empty one; raises ``OSError`` if it cannot be removed.
@@ -249,9 +256,10 @@ class ChildLog:
             return
         try:
             self._file.remove()
-        except OSError as exc:
-            if not self._file.is_open:
-                self._failed(exc, 0)  # not even reopened: later chunks will retry the open
+        except OSError:
+            # when the new file could not be made, say so now (later chunks retry); when the
+            # old one could not be removed it is still there, and no error for the output
+            self._attempt(self._file.create)
             raise
 
     def close(self) -> None:
@@ -302,7 +310,7 @@ class ChildLog:
         file = self._file
         if file is None:
             return
-        if not file.is_open and not self._open_file():
+        if not file.is_open and not self._attempt(file.open):
             self._lost += len(data)
             return
         before = file.written_total
@@ -314,10 +322,10 @@ class ChildLog:
         if self.error is not None:
             self._recovered()
 
-    def _open_file(self) -> bool:
-        assert self._file is not None
+    def _attempt(self, step: Callable[[], None]) -> bool:
+        """Create or open the file, a failure recorded as a write's would be (nothing lost yet)."""
         try:
-            self._file.open()
+            step()
         except OSError as exc:
             self._failed(exc, 0)
             return False

@@ -139,6 +139,9 @@ def _remove_if_present(path: str) -> None:
 class RotatingFile:
     """One log file written with ``os.write``, its size tracked by arithmetic, rotated by size.
 
+    ``create`` makes the file and ``open`` takes a descriptor for writing, which is then kept:
+    a log opened only once something is written costs no descriptor while its program is quiet.
+
     Every method that touches the disk raises ``OSError``; deciding what a failure means (report
     once, drop output, retry) belongs to the logs that use this. A target that is not a regular
     file (``/dev/stdout``, a FIFO, a terminal) is never rotated nor removed: Supervisor fails
@@ -180,6 +183,19 @@ class RotatingFile:
         self._fd = fd
         self._regular = stat.S_ISREG(info.st_mode)
         self.size = info.st_size if self._regular else 0
+
+    def create(self) -> None:
+        """Make sure the file exists and learn its size, holding no descriptor until a write
+        opens it (``open``): a daemon with thousands of quiet programs would otherwise hold two
+        descriptors for each, which every spawn pays for (the child's descriptor table is
+        copied, then swept at exec) and which count against ``ulimit -n``.
+
+        A target that is not a regular file stays open, as it always was: opening a FIFO waits
+        for its reader, and closing it again would end that reader's stream.
+        """
+        self.open()
+        if self._regular:
+            self.close()
 
     def close(self) -> None:
         fd, self._fd = self._fd, None
@@ -280,9 +296,10 @@ class RotatingFile:
             return os.open(path, flags, 0o666)
 
     def remove(self) -> None:
-        """Delete the file and start a new one (clearLog, clearProcessLogs).
+        """Delete the file and create a new one (clearLog, clearProcessLogs), left to be
+        opened by the next write as ``create`` leaves it.
 
-        When the removal fails the file is reopened as it was and the error raised.
+        When the removal fails the file is left as it was and the error raised.
         """
         self.close()
         try:
@@ -290,7 +307,4 @@ class RotatingFile:
                 os.remove(self.path)
         except FileNotFoundError:
             pass
-        except OSError:
-            self.open()
-            raise
-        self.open()
+        self.create()
