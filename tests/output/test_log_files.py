@@ -7,6 +7,8 @@ import re
 import stat
 from pathlib import Path
 
+import pytest
+
 from tests.output.support import MemoryLog, run_reference
 from vigil.config.model import AUTO, Logfile, LogLevel
 from vigil.services.logfiles import (
@@ -70,6 +72,26 @@ def test_auto_names_have_supervisors_shape(tmp_path: Path) -> None:
     info = os.stat(path)
     assert info.st_size == 0
     assert stat.S_IMODE(info.st_mode) == 0o600
+    assert auto_log_pattern("supervisor").match(Path(path).name)
+
+
+def test_an_auto_name_already_taken_is_never_reused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken = tmp_path / "web-stdout---supervisor-aaaaaaaa.log"
+    taken.write_bytes(b"someone else's")
+    draws = iter([b"\x00" * 8, b"\x00" * 8, b"\x01" * 8])
+    monkeypatch.setattr(os, "urandom", lambda size: next(draws))
+    path = auto_log_path(str(tmp_path), "web", "stdout", "supervisor")
+    assert path == str(tmp_path / "web-stdout---supervisor-bbbbbbbb.log")
+    assert taken.read_bytes() == b"someone else's"
+
+
+def test_auto_names_run_out_as_mkstemps_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "web-stdout---supervisor-aaaaaaaa.log").touch()
+    monkeypatch.setattr(os, "urandom", lambda size: b"\x00" * size)
+    with pytest.raises(FileExistsError):
+        auto_log_path(str(tmp_path), "web", "stdout", "supervisor")
 
 
 def test_resolving_a_logfile_setting(tmp_path: Path) -> None:
