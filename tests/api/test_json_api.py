@@ -13,6 +13,7 @@ import pytest
 from tests.api.client import call
 from tests.daemon.daemonized import Started, config, running_pid, start_daemonized, text_of
 from tests.support import unix_proxy, wait_until
+from vigil.ctl.client import SupervisorClient
 
 PROGRAMS = """
 [program:echo]
@@ -166,3 +167,21 @@ def test_config_diff_and_apply(tmp_path: Path, cleanup: Started) -> None:
         cleanup.append(running_pid(conf, name))
     unix_proxy(sock).supervisor.shutdown()
     wait_until(lambda: not sock.exists(), what="the daemon's exit")
+
+
+def test_supervisorctl_reads_a_vigil_daemon_through_the_json_api(daemon: Path) -> None:
+    """The same records as getAllProcessInfo, only cheaper to decode; `now` and uptimes may
+    have moved on by a second between the two reads."""
+    client = SupervisorClient(f"unix://{daemon}", None, None)
+    try:
+        over_xml = client.call("supervisor.getAllProcessInfo")
+        assert client.server.startswith("vigil/")
+        over_json = client.all_process_info()
+    finally:
+        client.close()
+    assert isinstance(over_xml, list) and isinstance(over_json, list)
+    moving = ("now", "description")
+    assert [{k: v for k, v in i.items() if k not in moving} for i in over_json] == [
+        {k: v for k, v in i.items() if k not in moving} for i in over_xml
+    ]
+    assert [sorted(i) for i in over_json] == [sorted(i) for i in over_xml]

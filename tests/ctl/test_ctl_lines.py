@@ -102,8 +102,7 @@ class _Listing(Controller):
         self.infos = infos
         self.calls = 0
 
-    def supervisor(self, method: str, *params: object) -> object:
-        assert method == "getAllProcessInfo"
+    def all_process_info(self) -> object:
         self.calls += 1
         return self.infos
 

@@ -13,7 +13,10 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 RPC_PATH = "/RPC2"
+PROCESSES_PATH = "/api/v1/processes"
 USER_AGENT = "vigil supervisorctl"
+VIGIL_SERVER = "vigil/"  # how a vigil daemon's answers start their Server header
+_INT32_MAX = 2**31 - 1
 
 
 def basic_auth(username: str | None, password: str | None) -> dict[str, str]:
@@ -33,6 +36,7 @@ class SupervisorClient:
         self.password = password
         self._address: ServerAddress | None = None
         self._connection: HTTPConnection | None = None
+        self.server = ""  # the Server header of the last answer
 
     @property
     def address(self) -> ServerAddress:
@@ -52,15 +56,58 @@ class SupervisorClient:
             **basic_auth(self.username, self.password),
         }
         response = self._connection.request("POST", RPC_PATH, headers, encode_call(method, params))
+        self.server = response.headers.get("server", "")
         if response.status != 200:
             self.close()
             raise ProtocolError(PROXY_HOST + RPC_PATH, response.status, response.reason)
         return decode_response(response.body)
 
+    def all_process_info(self) -> object:
+        """getAllProcessInfo's records. From a vigil daemon (known by its last answer), they
+        come from its JSON API: the same records in a third of the bytes and without XML to
+        decode, which is most of ``status`` for a large fleet. Anything but a 200 there is
+        asked again over XML-RPC, so a fault reads exactly as Supervisor's would."""
+        if self.server.startswith(VIGIL_SERVER) and self._connection is not None:
+            headers = {"User-Agent": USER_AGENT, **basic_auth(self.username, self.password)}
+            response = self._connection.request("GET", PROCESSES_PATH, headers, b"")
+            if response.status == 200:
+                import json  # only here: the XML-RPC commands never need it
+
+                return [_process_info(document) for document in json.loads(response.body)]
+        return self.call("supervisor.getAllProcessInfo")
+
     def close(self) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+
+
+def _process_info(document: dict[str, object]) -> dict[str, object]:
+    """A JSON API process as getProcessInfo's struct (times as XML-RPC's 32-bit ints)."""
+    logs = document["logs"]
+    assert isinstance(logs, dict)
+    stdout = logs["stdout"] or ""
+    return {
+        "name": document["name"],
+        "group": document["group"],
+        "start": _int32(document["started_at"]),
+        "stop": _int32(document["stopped_at"]),
+        "now": _int32(document["taken_at"]),
+        "state": document["statecode"],
+        "statename": document["state"],
+        "spawnerr": document["spawn_error"] or "",
+        "exitstatus": document["exit_status"] or 0,
+        "logfile": stdout,
+        "stdout_logfile": stdout,
+        "stderr_logfile": logs["stderr"] or "",
+        "pid": document["pid"] or 0,
+        "description": document["description"],
+    }
+
+
+def _int32(seconds: object) -> int:
+    whole = int(seconds) if isinstance(seconds, int | float) else 0
+    return max(-_INT32_MAX - 1, min(whole, _INT32_MAX))
 
 
 class LogStream:

@@ -84,6 +84,10 @@ class Controller:
         """Call ``supervisor.<method>``."""
         return self.client.call("supervisor." + method, *params)
 
+    def all_process_info(self) -> object:
+        """``supervisor.getAllProcessInfo``, by the quickest way the server offers."""
+        return self.client.all_process_info()
+
     def disconnect(self) -> None:
         if self._client is not None:
             self._client.close()
@@ -190,4 +194,3 @@ def error_line(error: BaseException) -> str:
     filename = where.tb_frame.f_code.co_filename if where is not None else "?"
     lineno = where.tb_lineno if where is not None else 0
     return f"error: {displayed_class(error)}, {error}: file: {filename} line: {lineno}"
-

@@ -62,7 +62,9 @@ def displayed_class(error: BaseException) -> str:
     kind = type(error)
     name = _DISPLAY_NAMES.get(kind)
     if name is None:
-        name = kind.__qualname__ if kind.__module__ == "builtins" else (
-            f"{kind.__module__}.{kind.__qualname__}"
+        name = (
+            kind.__qualname__
+            if kind.__module__ == "builtins"
+            else (f"{kind.__module__}.{kind.__qualname__}")
         )
     return f"<class '{name}'>"

@@ -138,9 +138,7 @@ def color_value(value: str | None) -> str:
         return COLOR_WITHOUT_VALUE
     mode = value.lower()
     if mode not in COLOR_MODES:
-        raise UsageError(
-            f"invalid value for --color {value!r}: expected auto, always or never"
-        )
+        raise UsageError(f"invalid value for --color {value!r}: expected auto, always or never")
     return mode
 
 
@@ -193,8 +191,23 @@ _SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0
 
 # Schemes whose last path segment may carry ";parameters" (``urllib.parse.uses_params``).
 _SCHEMES_WITH_PARAMS = frozenset(
-    {"", "ftp", "hdl", "prospero", "http", "imap", "https", "shttp", "rtsp", "rtspu", "sip",
-     "sips", "mms", "sftp", "tel"}
+    {
+        "",
+        "ftp",
+        "hdl",
+        "prospero",
+        "http",
+        "imap",
+        "https",
+        "shttp",
+        "rtsp",
+        "rtspu",
+        "sip",
+        "sips",
+        "mms",
+        "sftp",
+        "tel",
+    }
 )
 
 

@@ -79,7 +79,7 @@ class Completer:
 
     def _process_infos(self) -> list[dict[str, object]]:
         if self._infos is None:
-            infos = self.ctl.supervisor("getAllProcessInfo")
+            infos = self.ctl.all_process_info()
             self._infos = infos if isinstance(infos, list) else []
         return self._infos
 

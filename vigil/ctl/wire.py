@@ -16,8 +16,19 @@ if TYPE_CHECKING:
 
 # Tags that give their <value> a type; a <value> with none of them holds a plain string.
 _TYPED = frozenset(
-    {"string", "int", "i4", "i8", "boolean", "double", "nil", "base64", "dateTime.iso8601",
-     "array", "struct"}
+    {
+        "string",
+        "int",
+        "i4",
+        "i8",
+        "boolean",
+        "double",
+        "nil",
+        "base64",
+        "dateTime.iso8601",
+        "array",
+        "struct",
+    }
 )
 
 

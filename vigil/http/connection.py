@@ -23,6 +23,7 @@ from http import HTTPStatus
 
 import httptools
 
+from vigil import __version__
 from vigil.config.model import LogLevel
 from vigil.core.ports import MainLog
 from vigil.http.messages import (
@@ -39,6 +40,9 @@ from vigil.http.messages import (
 _READ_AHEAD = 256 * 1024  # body bytes buffered before its handler asks for them
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
+# Names the daemon, so vigil's supervisorctl knows it may use the JSON API (Supervisor's
+# answers say "Medusa/1.12").
+_SERVER = f"Server: vigil/{__version__}"
 
 
 @dataclass(frozen=True)
@@ -430,6 +434,7 @@ def _head(request: Request | None, status: int, headers: dict[str, str], *, clos
     lines = [f"HTTP/{version} {status} {_REASONS.get(status, 'Unknown')}"]
     lines.extend(f"{name}: {value}" for name, value in headers.items())
     lines.append(f"Date: {_Date.now()}")
+    lines.append(_SERVER)
     if close:
         lines.append("Connection: close")
     elif version == "1.0":

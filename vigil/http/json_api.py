@@ -45,6 +45,7 @@ def process_document(snapshot: ProcessSnapshot) -> dict[str, Any]:
         "description": snapshot.description,
         "started_at": snapshot.started_at or None,
         "stopped_at": snapshot.stopped_at or None,
+        "taken_at": snapshot.taken_at,
         "exit_status": snapshot.exit_status,
         "spawn_error": snapshot.spawn_error,
         "restarts": snapshot.restarts,

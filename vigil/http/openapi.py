@@ -71,6 +71,7 @@ SCHEMAS: dict[str, Any] = {
             "description": {"type": "string", "description": "as supervisorctl status shows"},
             "started_at": {**_NULLABLE_NUMBER, "description": "Unix time of the last start"},
             "stopped_at": {**_NULLABLE_NUMBER, "description": "Unix time of the last exit"},
+            "taken_at": {"type": "number", "description": "Unix time this record was made"},
             "exit_status": _NULLABLE_INTEGER,
             "spawn_error": _NULLABLE_STRING,
             "restarts": {

@@ -23,9 +23,7 @@ AVAIL_JSON_FIELDS = ("group", "name", "inuse", "autostart", "group_prio", "proce
 
 class AvailAction(Action):
     name = "avail"
-    help_lines = (
-        "avail\t\t\tDisplay all configured processes",
-    )
+    help_lines = ("avail\t\t\tDisplay all configured processes",)
     more_help_lines = (
         "avail --json\t\tThe same as a JSON array of one object per process with the",
         "\t\t\tkeys namespec, " + ", ".join(AVAIL_JSON_FIELDS),
@@ -98,8 +96,7 @@ class UpdateAction(Action):
     name = "update"
     completes = COMPLETE_GROUPS
     help_lines = (
-        "update\t\t\tReload config and add/remove as necessary, and will restart affected "
-        "programs",
+        "update\t\t\tReload config and add/remove as necessary, and will restart affected programs",
         "update all\t\tReload config and add/remove as necessary, and will restart affected "
         "programs",
         "update <gname> [...]\tUpdate specific groups",
@@ -139,7 +136,7 @@ class UpdateAction(Action):
 
     @staticmethod
     def _check_names(ctl: Controller, wanted: list[str], added: list[str]) -> None:
-        infos = ctl.supervisor("getAllProcessInfo")
+        infos = ctl.all_process_info()
         assert isinstance(infos, list)
         known = {info["group"] for info in infos} | set(added)
         for group in wanted:

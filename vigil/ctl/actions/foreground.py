@@ -61,7 +61,8 @@ class ForegroundAction(Action):
         names = arg.split()
         if len(names) != 1:
             ctl.output(
-                "ERROR: no process name supplied" if not names
+                "ERROR: no process name supplied"
+                if not names
                 else "ERROR: too many process names supplied"
             )
             ctl.exit_status = InitExit.GENERIC

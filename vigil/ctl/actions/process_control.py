@@ -143,7 +143,10 @@ class StopAction(Action):
 
 def _result_line(result: dict[str, object], success: str) -> str:
     return signal_result(
-        str(result["group"]), str(result["name"]), _code(result), str(result["description"]),
+        str(result["group"]),
+        str(result["name"]),
+        _code(result),
+        str(result["description"]),
         success,
     )
 

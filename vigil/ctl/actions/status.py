@@ -117,7 +117,7 @@ class StatusAction(Action):
             # Whatever stopped the check, status reports "unknown" (LSB status code 4).
             ctl.exit_status = StatusExit.UNKNOWN
             return False
-        infos = process_infos(ctl.supervisor("getAllProcessInfo"))
+        infos = process_infos(ctl.all_process_info())
         selected = select_processes(ctl, infos, names, message_sink(ctl, as_json))
         if as_json:
             print_json(ctl, [_status_record(info) for info in selected])
@@ -159,7 +159,7 @@ class PidAction(Action):
             else:
                 ctl.output(str(pid))
         elif "all" in names:
-            infos = process_infos(ctl.supervisor("getAllProcessInfo"))
+            infos = process_infos(ctl.all_process_info())
             self._show(ctl, [(info_namespec(info), info["pid"]) for info in infos], as_json)
         else:
             pids = self._named_pids(ctl, names, as_json)
