@@ -58,6 +58,7 @@ def test_every_answer_matches_the_openapi_document(tmp_path: Path, cleanup: Star
             "--warnings",
             "off",
         ],
+        cwd=tmp_path,  # where schemathesis keeps its state
         capture_output=True,
         text=True,
         timeout=600,
