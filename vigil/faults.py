@@ -24,6 +24,8 @@ class Faults(IntEnum):
     ALREADY_ADDED = 90
     STILL_RUNNING = 91
     CANT_REREAD = 92
+    # vigil addition: a read-only account (readonly_username) asked for something that acts
+    UNAUTHORIZED = 100
 
 
 class RPCError(Exception):

@@ -48,10 +48,9 @@ MAIN_RPCINTERFACE = "supervisor.rpcinterface:make_main_rpcinterface"
 
 SUPERVISORD_KEYS = frozenset(f.name for f in dataclasses.fields(SupervisordConfig))
 CTL_KEYS = frozenset(f.name for f in dataclasses.fields(CtlConfig))
-UNIX_SERVER_KEYS = (
-    frozenset({"file", "chmod", "chown", "username", "password"}) | SERVER_LIMIT_KEYS
-)
-INET_SERVER_KEYS = frozenset({"port", "username", "password"}) | SERVER_LIMIT_KEYS
+CREDENTIAL_KEYS = frozenset({"username", "password", "readonly_username", "readonly_password"})
+UNIX_SERVER_KEYS = frozenset({"file", "chmod", "chown"}) | CREDENTIAL_KEYS | SERVER_LIMIT_KEYS
+INET_SERVER_KEYS = frozenset({"port"}) | CREDENTIAL_KEYS | SERVER_LIMIT_KEYS
 
 
 def load(path: str, *, environ: Mapping[str, str] | None = None) -> Config:
@@ -264,6 +263,36 @@ def _credentials(reader: OptionReader, section: str) -> tuple[str | None, str | 
     return username, password
 
 
+def _readonly_credentials(
+    reader: OptionReader, section: str, username: str | None
+) -> tuple[str | None, str | None]:
+    """The read-only account's options: both or neither, and only beside a full account
+    (without one everybody may act, and a read-only account would protect nothing)."""
+    readonly_username = reader.value(section, "readonly_username", str, None)
+    readonly_password = reader.value(section, "readonly_password", str, None)
+    if (readonly_username is None) != (readonly_password is None):
+        reader.error(
+            section,
+            f"Section [{section}] sets only one of readonly_username and readonly_password: "
+            "both must be specified",
+        )
+    elif readonly_username is not None and username is None:
+        reader.error(
+            section,
+            f"Section [{section}] sets readonly_username without username and password: "
+            "without them every client may act, so a read-only account would protect nothing",
+            "readonly_username",
+        )
+    elif readonly_username is not None and readonly_username == username:
+        reader.error(
+            section,
+            f"Section [{section}] gives readonly_username the same name as username "
+            f"({username!r}): the two accounts need different names",
+            "readonly_username",
+        )
+    return readonly_username, readonly_password
+
+
 def _inet_servers(reader: OptionReader) -> list[InetServerConfig]:
     servers: list[InetServerConfig] = []
     for section in reader.document.sections:
@@ -277,7 +306,19 @@ def _inet_servers(reader: OptionReader) -> list[InetServerConfig]:
             continue
         host, number = reader.converted(section, "port", dt.inet_address, port, ("", 0))
         limits = connection_limits(reader, section, InetServerConfig)
-        servers.append(InetServerConfig(section, host, number, username, password, **limits))
+        ro_username, ro_password = _readonly_credentials(reader, section, username)
+        servers.append(
+            InetServerConfig(
+                section,
+                host,
+                number,
+                username,
+                password,
+                **limits,
+                readonly_username=ro_username,
+                readonly_password=ro_password,
+            )
+        )
     return servers
 
 
@@ -311,8 +352,19 @@ def _unix_servers(reader: OptionReader, here: str) -> list[UnixServerConfig]:
             )
         path = dt.normalize_path(file.strip())
         limits = connection_limits(reader, section, UnixServerConfig)
+        ro_username, ro_password = _readonly_credentials(reader, section, username)
         servers.append(
-            UnixServerConfig(section, path, chmod, chown, username, password, **limits)
+            UnixServerConfig(
+                section,
+                path,
+                chmod,
+                chown,
+                username,
+                password,
+                **limits,
+                readonly_username=ro_username,
+                readonly_password=ro_password,
+            )
         )
     return servers
 

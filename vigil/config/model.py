@@ -136,9 +136,11 @@ class UnixServerConfig:
     chown: tuple[int, int] | None = None  # (uid, gid); -1 leaves one unchanged
     username: str | None = None
     password: str | None = None  # cleartext or "{SHA}<hex>"
-    # vigil additions, the same two as InetServerConfig's (see there for why these defaults)
+    # vigil additions, the same as InetServerConfig's (see there for why these defaults)
     request_timeout: float = 30.0
     max_connections: int = 128
+    readonly_username: str | None = None
+    readonly_password: str | None = None
 
 
 @dataclass(frozen=True)
@@ -155,6 +157,10 @@ class InetServerConfig:
     # minfds (1024) to the children's pipes and log files.
     request_timeout: float = 30.0
     max_connections: int = 128
+    # vigil addition: a second account that may read everything (state, logs, streams, the
+    # web page) and do nothing (Supervisor #844, #1562): for dashboards and on-call eyes.
+    readonly_username: str | None = None
+    readonly_password: str | None = None  # cleartext or "{SHA}<hex>", as password
 
 
 @dataclass(frozen=True)

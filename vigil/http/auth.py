@@ -13,7 +13,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
-from vigil.http.messages import PLAIN_TEXT, Response
+from vigil.http.messages import PLAIN_TEXT, Access, Response
 
 REALM = "default"
 SHA_PREFIX = "{SHA}"
@@ -50,6 +50,35 @@ def credentials_of(username: str | None, password: str | None) -> BasicCredentia
     if username is None:
         return None
     return BasicCredentials(username, password or "")
+
+
+@dataclass(frozen=True)
+class Accounts:
+    """Who may use one server: the full account (None: everyone, as without a username) and
+    the optional read-only one."""
+
+    full: BasicCredentials | None
+    read_only: BasicCredentials | None = None
+
+    def access(self, authorization: str | None) -> Access | None:
+        """What a request's Authorization header grants; None: nothing (answer 401). Both
+        accounts are always checked, so the time taken does not tell which one matched."""
+        if self.full is None:
+            return Access.FULL
+        is_full = self.full.accepts(authorization)
+        is_read_only = self.read_only is not None and self.read_only.accepts(authorization)
+        if is_full:
+            return Access.FULL
+        return Access.READ_ONLY if is_read_only else None
+
+
+def forbidden(detail: str) -> Response:
+    """A read-only account asking to act."""
+    return Response(
+        403,
+        f"403 Forbidden: {detail}\n".encode(),
+        {"Content-Type": PLAIN_TEXT},
+    )
 
 
 def unauthorized() -> Response:

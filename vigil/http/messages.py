@@ -14,10 +14,18 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from enum import Enum
 from http import HTTPStatus
 from urllib.parse import unquote
 
 PLAIN_TEXT = "text/plain; charset=utf-8"
+
+
+class Access(Enum):
+    """What the client's account may do, decided by the server's credentials check."""
+
+    FULL = "full"
+    READ_ONLY = "read-only"  # may read everything and change nothing
 
 
 class BodyTooLarge(Exception):
@@ -101,7 +109,16 @@ class Wire(ABC):
 class Request:
     """One request as parsed; its body stays with the connection until read."""
 
-    __slots__ = ("_wire", "headers", "keep_alive", "match", "method", "target", "version")
+    __slots__ = (
+        "_wire",
+        "access",
+        "headers",
+        "keep_alive",
+        "match",
+        "method",
+        "target",
+        "version",
+    )
 
     def __init__(
         self, method: str, target: str, version: str, headers: Headers, wire: Wire
@@ -112,6 +129,7 @@ class Request:
         self.headers = headers
         self.keep_alive = True
         self.match: dict[str, str] = {}  # the route's {placeholders}, percent-decoded
+        self.access = Access.FULL  # set by the server from the credentials sent
         self._wire = wire
 
     @property

@@ -246,7 +246,8 @@ def openapi_document() -> dict[str, Any]:
         },
         "/config/diff": {
             "get": _operation(
-                "What `update` would change", _answers(_json(_ref("Changes")), Faults.CANT_REREAD)
+                "What `update` would change",
+                _answers(_json(_ref("Changes")), Faults.CANT_REREAD, Faults.UNAUTHORIZED),
             )
         },
         "/config/apply": {

@@ -34,6 +34,7 @@ FAULT_STATUS: dict[Faults, int] = {
     Faults.ALREADY_ADDED: 409,
     Faults.STILL_RUNNING: 409,
     Faults.CANT_REREAD: 422,
+    Faults.UNAUTHORIZED: 403,
 }
 
 

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 
 from vigil.config.model import InetServerConfig, LogLevel, UnixServerConfig
 from vigil.core.ports import MainLog
-from vigil.http.auth import BasicCredentials, credentials_of, unauthorized
+from vigil.http.auth import Accounts, credentials_of, unauthorized
 from vigil.http.connection import Dispatch, HeaderLimits, HttpConnection
 from vigil.http.guard import ConnectionGuard, ConnectionLimits
 from vigil.http.listeners import BACKLOG, Listener, ServerStartError, bind_all
-from vigil.http.messages import Reply, Request, Response
+from vigil.http.messages import Access, Reply, Request, Response
 from vigil.http.routing import RouteRegistrar, Routes
+from vigil.services.rpc.registry import READ_ONLY_CALLER
 
 __all__ = ["HeaderLimits", "HttpServer", "RouteRegistrar", "ServerStartError"]
 
@@ -31,12 +32,21 @@ class _Running:
     connections: set[HttpConnection] = field(default_factory=set)
 
 
-def _dispatcher(routes: Routes, credentials: BasicCredentials | None) -> Dispatch:
+def _accounts(config: InetServerConfig | UnixServerConfig) -> Accounts:
+    return Accounts(
+        credentials_of(config.username, config.password),
+        credentials_of(config.readonly_username, config.readonly_password),
+    )
+
+
+def _dispatcher(routes: Routes, accounts: Accounts) -> Dispatch:
     async def dispatch(request: Request) -> Reply:
-        if credentials is not None and not credentials.accepts(
-            request.headers.get("Authorization")
-        ):
+        access = accounts.access(request.headers.get("Authorization"))
+        if access is None:
             return unauthorized()
+        request.access = access
+        # every RPC call this request makes checks it (one place for every wire)
+        READ_ONLY_CALLER.set(access is Access.READ_ONLY)
         found = routes.resolve(request)
         if isinstance(found, Response):
             return found
@@ -140,7 +150,7 @@ class HttpServer:
     async def _serve(
         self, routes: Routes, listener: Listener, config: InetServerConfig | UnixServerConfig
     ) -> _Running:
-        dispatch = _dispatcher(routes, credentials_of(config.username, config.password))
+        dispatch = _dispatcher(routes, _accounts(config))
         connections: set[HttpConnection] = set()
         limits, keepalive, log = self._header_limits, config.request_timeout, self._main_log
 

@@ -29,7 +29,7 @@ from urllib.parse import parse_qs, parse_qsl, quote
 from vigil.config.model import LogLevel
 from vigil.core.ports import MainLog
 from vigil.faults import Faults, RPCError
-from vigil.http.messages import BodyTooLarge, Request, Response, plain_error
+from vigil.http.messages import Access, BodyTooLarge, Request, Response, plain_error
 from vigil.http.routing import RouteRegistrar, Routes
 from vigil.http.web_actions import BadAction, RpcCaller, fault_text, perform, precheck
 from vigil.http.web_pages import (
@@ -128,9 +128,12 @@ class WebUi:
     async def _status(self, request: Request) -> Response:
         form = await read_form(request)
         action = form.get("action")
-        if action:
+        read_only = request.access is Access.READ_ONLY
+        if action and action != "refresh" and read_only:
+            return _plain(403, "this account may read, not act")
+        if action and not read_only:
             return await self._action(request, form, action)
-        page = await self._status_page(form.get("message"))
+        page = await self._status_page(form.get("message"), read_only)
         return Response(200, page.encode("utf-8"), dict(HTML_HEADERS))
 
     async def _action(self, request: Request, form: dict[str, str], action: str) -> Response:
@@ -156,15 +159,16 @@ class WebUi:
             return _plain(400, str(exc))
         return _redirect(request, 301, message)
 
-    async def _status_page(self, message: str | None) -> str:
+    async def _status_page(self, message: str | None, read_only: bool = False) -> str:
+        token = None if read_only else self._token  # no token, no action controls
         try:
             infos = await self._rpc.call("supervisor.getAllProcessInfo", [])
         except RPCError as fault:
-            return status_page(None, message, self._token, f"ERROR: {fault_text(fault)}")
+            return status_page(None, message, token, f"ERROR: {fault_text(fault)}")
         rows = sorted(
             (ProcessRow.from_info(info) for info in infos), key=lambda row: (row.group, row.name)
         )
-        return status_page(rows, message, self._token)
+        return status_page(rows, message, token)
 
     async def _tail(self, request: Request) -> Response:
         form = await read_form(request)

@@ -103,11 +103,13 @@ def _post_button(url: str, label: str, token: str) -> str:
     )
 
 
-def _action_cell(row: ProcessRow, token: str) -> str:
+def _action_cell(row: ProcessRow, token: str | None) -> str:
+    """The row's action buttons (none for a read-only account: ``token`` None) and its tails."""
     quoted = quote(row.namespec)
     items = [
         _post_button(f"index.html?processname={quoted}&action={action.verb}", action.label, token)
         for action in actions_for_state(row.state)
+        if token is not None
     ]
     items += [
         f'<a href="{_e(href)}" name="{label}" target="_blank">{label}</a>'
@@ -119,7 +121,7 @@ def _action_cell(row: ProcessRow, token: str) -> str:
     return "<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>"
 
 
-def _row(row: ProcessRow, shaded: bool, token: str) -> str:
+def _row(row: ProcessRow, shaded: bool, token: str | None) -> str:
     statename = row.state.name.lower()
     shade = ' class="shade"' if shaded else ""
     tail = f"tail.html?processname={quote(row.namespec)}"
@@ -135,7 +137,7 @@ def _row(row: ProcessRow, shaded: bool, token: str) -> str:
     )
 
 
-def _table(rows: Sequence[ProcessRow], token: str) -> str:
+def _table(rows: Sequence[ProcessRow], token: str | None) -> str:
     if not rows:
         return '<p class="empty">No programs to manage</p>'
     body = "".join(_row(row, index % 2 == 1, token) for index, row in enumerate(rows))
@@ -166,18 +168,23 @@ def _message(message: str | None) -> str:
 
 
 def status_page(
-    rows: Sequence[ProcessRow] | None, message: str | None, token: str, problem: str = ""
+    rows: Sequence[ProcessRow] | None, message: str | None, token: str | None, problem: str = ""
 ) -> str:
     """The status page; ``rows`` is None when the processes could not be listed (``problem``
-    says why, in place of the table)."""
-    buttons = "".join(
-        f'<li class="action-button">{_post_button(f"index.html?action={verb}", label, token)}</li>'
-        for label, verb in (
-            ("Refresh", "refresh"),
-            ("Restart All", "restartall"),
-            ("Stop All", "stopall"),
+    says why, in place of the table). Without a ``token`` (a read-only account) it has no
+    action controls, only a Refresh link."""
+    if token is None:
+        buttons = '<li class="action-button"><a class="button" href="index.html">Refresh</a></li>'
+    else:
+        buttons = "".join(
+            f'<li class="action-button">{_post_button(f"index.html?action={verb}", label, token)}'
+            "</li>"
+            for label, verb in (
+                ("Refresh", "refresh"),
+                ("Restart All", "restartall"),
+                ("Stop All", "stopall"),
+            )
         )
-    )
     table = f'<p class="problem">{_e(problem)}</p>' if rows is None else _table(rows, token)
     return _template("status.html").substitute(
         message=_message(message),

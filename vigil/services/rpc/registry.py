@@ -13,12 +13,28 @@ import inspect
 import types
 import typing
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from vigil.faults import Faults, RPCError
 
 _PUBLISHED_MARK = "__vigil_published__"
+
+# Whether the request being served came from a read-only account (``readonly_username``).
+# Set by the HTTP server for each request, read at the one place every wire's calls pass
+# through, so no interface (XML-RPC, a multicall's inner calls, JSON, the web page) can act
+# for a read-only account by forgetting to check.
+READ_ONLY_CALLER: ContextVar[bool] = ContextVar("read_only_caller", default=False)
+# What a read-only account may call: the reads of every namespace, and introspection.
+_READ_PREFIXES = ("get", "read", "tail", "list")
+_READ_METHODS = frozenset({"system.methodHelp", "system.methodSignature", "system.multicall"})
+
+
+def reads_only(name: str) -> bool:
+    """Whether a method only reads (a multicall's calls are each checked when made)."""
+    return name in _READ_METHODS or name.partition(".")[2].startswith(_READ_PREFIXES)
+
 
 AsyncMethod = TypeVar("AsyncMethod", bound=Callable[..., Awaitable[Any]])
 
@@ -194,8 +210,11 @@ class RpcRegistry:
         return method
 
     async def call(self, name: object, params: Sequence[object]) -> Any:
-        """Resolve, vet and await one call; the method's own RPCError passes through."""
+        """Resolve, vet and await one call; the method's own RPCError passes through. A
+        caller that may only read is refused anything else (UNAUTHORIZED)."""
         method = self.resolve(name)
+        if READ_ONLY_CALLER.get() and not reads_only(method.name):
+            raise RPCError(Faults.UNAUTHORIZED, f"{method.name}: this account may only read")
         method.check_arguments(params)
         return await method.function(*params)
 
@@ -253,8 +272,10 @@ def _describe(full_name: str, bound: Callable[..., Awaitable[Any]]) -> Published
             continue
         if kind is inspect.Parameter.KEYWORD_ONLY:
             if parameter.default is inspect.Parameter.empty:
-                raise TypeError(f"{full_name}: keyword-only parameter {parameter.name} "
-                                "cannot be passed over RPC and has no default")
+                raise TypeError(
+                    f"{full_name}: keyword-only parameter {parameter.name} "
+                    "cannot be passed over RPC and has no default"
+                )
             continue
         if parameter.name not in hints:
             raise TypeError(f"{full_name}: parameter {parameter.name} has no annotation")
