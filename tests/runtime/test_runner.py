@@ -10,7 +10,7 @@ from pathlib import Path
 import psutil
 
 from tests.runtime.conftest import PY, Harness
-from vigil.config.model import AutoRestart
+from vigil.config.model import AutoRestart, KillMode
 from vigil.core.events import ProcessStateChanged
 from vigil.core.states import ProcessState as S
 
@@ -186,3 +186,36 @@ def _alive(proc: psutil.Process) -> bool:
         return proc.status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+async def test_the_child_start_time_names_the_child_until_it_is_reaped(harness: Harness) -> None:
+    runner, _, _ = harness.runner("sleep 60", startsecs=0, autorestart=AutoRestart.NEVER)
+    runner.start()
+    pid = runner.pid
+    with open(f"/proc/{pid}/stat", "rb") as stat:
+        ticks = int(stat.read().rsplit(b")", 1)[1].split()[19])
+    assert runner.child_start_time == ticks
+    runner.stop()
+    await harness.reach(runner, S.STOPPED)
+    runner.start()  # a new child, left to exit before anyone asks
+    runner.signal(9)
+    await harness.reach(runner, S.EXITED)
+    assert runner.child_start_time == 0
+
+
+async def test_no_start_time_is_read_for_a_reaped_child_still_stopping(harness: Harness) -> None:
+    # killmode=tree keeps the pid while a descendant ignoring SIGTERM lives on; the child
+    # itself is reaped, and its pid free for another process
+    runner, _, _ = harness.runner(
+        "sh -c '(trap \"\" TERM; exec sleep 61) & exec sleep 60'",
+        startsecs=0,
+        killmode=KillMode.TREE,
+        stopwaitsecs=2,
+    )
+    runner.start()
+    pid = runner.pid
+    runner.stop()
+    await harness.until(lambda: not psutil.pid_exists(pid))
+    assert runner.state is S.STOPPING and runner.pid == pid
+    assert runner.child_start_time == 0
+    await harness.reach(runner, S.STOPPED)

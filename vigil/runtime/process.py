@@ -86,8 +86,7 @@ class ProcessRunner:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self._waiters: list[tuple[Callable[[ProcessState], bool], asyncio.Future[None]]] = []
-        # when the current child started (/proc ticks): with its pid, names it beyond doubt
-        self.child_start_time = 0
+        self._child_start_time: int | None = 0  # None: not read from /proc yet
         self._tree = (
             ProcessTree(config.name, config.group) if config.killmode is KillMode.TREE else None
         )
@@ -111,6 +110,23 @@ class ProcessRunner:
     @property
     def pid(self) -> int:
         return self.machine.pid
+
+    @property
+    def child_start_time(self) -> int:
+        """When the current child started (/proc ticks), 0 when unknown: with its pid, this
+        names the child beyond doubt.
+
+        Read at the first ask (the children file, within the loop turn of the spawn) rather
+        than at the spawn itself, when the child vfork has just let go is still in exec and
+        /proc takes twice as long to answer. Never once the child is reaped: its pid may then
+        name another process.
+        """
+        if self._child_start_time is None:
+            pid = self.machine.pid
+            if not pid or self._main_exited:
+                return 0
+            self._child_start_time = start_time(pid) or 0
+        return self._child_start_time
 
     def snapshot(self) -> ProcessSnapshot:
         """What every interface shows of this process, as of now (see ProcessSnapshot).
@@ -253,7 +269,7 @@ class ProcessRunner:
             return self.machine.spawn_failed(exc.message)
         self._ctx.reaper.watch(child.pid, self._on_exit)
         self._main_exited = False
-        self.child_start_time = start_time(child.pid) or 0
+        self._child_start_time = None
         loop = self._ctx.loop
         self._pumps = [p for p in self._pumps if p.open]
         self._pumps.append(OutputPump(loop, child.stdout, self._logs[0]))
