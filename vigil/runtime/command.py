@@ -6,6 +6,7 @@ reported as NO_FILE / NOT_EXECUTABLE at once, as Supervisor does.
 
 from __future__ import annotations
 
+import functools
 import os
 import shlex
 import stat
@@ -26,13 +27,12 @@ class CommandError(Exception):
 def resolve_command(
     command: str, environment: Mapping[str, str], directory: str | None = None
 ) -> tuple[str, list[str]]:
-    """(filename to exec, argv). `environment` is the child's, whose PATH is searched."""
-    try:
-        argv = shlex.split(command)
-    except ValueError as exc:
-        raise CommandError(f"can't parse command {command!r}: {exc}", missing=False) from None
-    if not argv:
-        raise CommandError("command is empty", missing=False)
+    """(filename to exec, argv). `environment` is the child's, whose PATH is searched.
+
+    The search runs at every spawn, as Supervisor's does: a program installed or removed
+    since the last one is seen. Only the parsing of the command line is remembered.
+    """
+    argv = list(_split(command))
     program = argv[0]
     found: os.stat_result | None = None
     filename = program
@@ -44,12 +44,26 @@ def resolve_command(
         search = environment.get("PATH") or DEFAULT_PATH
         for folder in search.split(os.pathsep):
             candidate = os.path.join(folder, program)
-            found = _stat(candidate)
-            if found is not None:
+            # os.access answers a miss without building an exception (a PATH of ten folders
+            # is ten lookups at each spawn); the stat of the one found is what is checked
+            if os.access(candidate, os.F_OK) and (found := _stat(candidate)) is not None:
                 filename = candidate
                 break
     _check(filename, found)
     return filename, argv
+
+
+@functools.lru_cache(maxsize=256)
+def _split(command: str) -> tuple[str, ...]:
+    """The command's words, parsed once per command line (shlex costs microseconds for each
+    spawn of a program whose command never changes)."""
+    try:
+        argv = tuple(shlex.split(command))
+    except ValueError as exc:
+        raise CommandError(f"can't parse command {command!r}: {exc}", missing=False) from None
+    if not argv:
+        raise CommandError("command is empty", missing=False)
+    return argv
 
 
 def _stat(path: str) -> os.stat_result | None:
