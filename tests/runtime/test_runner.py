@@ -214,6 +214,10 @@ async def test_no_start_time_is_read_for_a_reaped_child_still_stopping(harness: 
     )
     runner.start()
     pid = runner.pid
+    main = psutil.Process(pid)
+    await harness.until(  # the descendant ignores SIGTERM once it is sleep 61
+        lambda: any(p.cmdline() == ["sleep", "61"] for p in main.children(recursive=True))
+    )
     runner.stop()
     await harness.until(lambda: not psutil.pid_exists(pid))
     assert runner.state is S.STOPPING and runner.pid == pid
