@@ -13,7 +13,7 @@ import importlib
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from vigil import SUPERVISOR_COMPAT_VERSION
@@ -24,8 +24,9 @@ from vigil.config.loader import inspect, load
 from vigil.config.model import Config, GroupKind, LogLevel
 from vigil.config.search import find_config, not_found_message
 from vigil.core.bus import EventBus
-from vigil.core.events import SupervisorStateChanged
+from vigil.core.events import Channel, SupervisorStateChanged
 from vigil.core.naming import split_namespec
+from vigil.core.ports import LogFollower
 from vigil.core.states import SupervisorState
 from vigil.http.listeners import Listener, ServerStartError, bind_all
 from vigil.runtime import daemon as proc
@@ -48,6 +49,7 @@ from vigil.services.outputs import ProcessOutputs
 from vigil.services.ticks import Ticks
 
 if TYPE_CHECKING:
+    from vigil.http.logtail import LogSource
     from vigil.http.server import HttpServer
 
 PROG = "supervisord"
@@ -192,7 +194,7 @@ class Daemon:
             supervisor.autostart()
             # The sockets are bound and queue connections already; the HTTP application
             # loads after the spawns.
-            server = self._http_server(supervisor, mainlog, bound, feed)
+            server = self._http_server(supervisor, outputs, mainlog, bound, feed)
             await server.start()
             mood = await self._intent
         finally:
@@ -281,7 +283,12 @@ class Daemon:
         return self.mainlog, self._listeners
 
     def _http_server(
-        self, supervisor: Supervisor, mainlog: MainLogger, bound: list[Listener], feed: EventFeed
+        self,
+        supervisor: Supervisor,
+        outputs: ProcessOutputs,
+        mainlog: MainLogger,
+        bound: list[Listener],
+        feed: EventFeed,
     ) -> HttpServer:
         json_api_routes = importlib.import_module("vigil.http.json_api").json_api_routes
         logtail_routes = importlib.import_module("vigil.http.logtail").logtail_routes
@@ -298,19 +305,28 @@ class Daemon:
         registry.add_namespace("supervisor", SupervisorNamespace(supervisor, self))
         mainlog.log(LogLevel.INFO, "RPC interface 'supervisor' initialized")
 
-        def find_log(namespec: str, channel: str) -> str | None:
+        def find_log(namespec: str, channel: str) -> LogSource:
             group, name = split_namespec(namespec)
             runner = supervisor.find(group, name or "")
-            if runner is None:
+            log = outputs.log_of(group, name or "", "stdout" if channel == "stdout" else "stderr")
+            if runner is None or log is None:
                 raise KeyError(namespec)
-            snapshot = runner.snapshot()
-            return snapshot.stdout_logfile if channel == "stdout" else snapshot.stderr_logfile
+            return log.path, log.follow
+
+        def find_main_log() -> LogSource:
+            return self.main_log_path(), mainlog.follow
+
+        def follow_log(
+            group: str, name: str, channel: Channel, follower: LogFollower
+        ) -> Callable[[], None] | None:
+            log = outputs.log_of(group, name, channel)
+            return None if log is None else log.follow(follower)
 
         routes = [
             rpc_routes(registry, mainlog),
-            logtail_routes(find_log, self.main_log_path),
+            logtail_routes(find_log, find_main_log),
             web_routes(registry, mainlog),
-            json_api_routes(registry, ProcessDirectory(supervisor), feed),
+            json_api_routes(registry, ProcessDirectory(supervisor), feed, follow_log),
         ]
         server: HttpServer = server_class(
             routes, self.config.unix_servers, self.config.inet_servers, mainlog, bound=bound

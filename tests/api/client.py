@@ -46,14 +46,18 @@ def call(sock: Path, method: str, path: str, body: object = None, **headers: str
 
 
 class EventReader:
-    """An SSE connection to /api/v1/events, read message by message with a deadline."""
+    """An SSE connection (to /api/v1/events unless another path is given), read message by
+    message with a deadline."""
 
-    def __init__(self, sock: Path, query: str = "", last_id: str | None = None) -> None:
+    def __init__(
+        self, sock: Path, query: str = "", last_id: str | None = None, path: str = "/events"
+    ) -> None:
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.settimeout(DEADLINE)
         self.sock.connect(str(sock))
         extra = f"Last-Event-ID: {last_id}\r\n" if last_id else ""
-        self.sock.sendall(f"GET /api/v1/events{query} HTTP/1.1\r\nHost: x\r\n{extra}\r\n".encode())
+        request = f"GET /api/v1{path}{query} HTTP/1.1\r\nHost: x\r\n{extra}\r\n"
+        self.sock.sendall(request.encode())
         self._buffer = b""
         head = self._until(b"\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 200"), head

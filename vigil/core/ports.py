@@ -5,6 +5,7 @@ The runtime moves bytes and decides nothing about formats; the services implemen
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 from vigil.config.model import LogLevel
@@ -24,6 +25,15 @@ class OutputSink(Protocol):
     def close(self) -> None: ...
 
 
+class LogFollower(Protocol):
+    """Someone reading a log live (a tail, a stream): told of each chunk as it is written."""
+
+    def written(self, data: bytes) -> None: ...
+
+    def truncated(self) -> None:
+        """The log was cleared."""
+
+
 class ChannelLog(OutputSink, Protocol):
     """One channel of one child as the daemon keeps it: the sink its output goes to, and the
     log file that readers (status, log reads, tails) find through the read model."""
@@ -41,3 +51,6 @@ class ChannelLog(OutputSink, Protocol):
 
     def clear(self) -> None:
         """Empty the log; raises OSError when the file cannot be removed."""
+
+    def follow(self, follower: LogFollower) -> Callable[[], None]:
+        """Tell ``follower`` of what is written to the log from now on; the result stops."""

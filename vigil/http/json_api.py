@@ -15,10 +15,12 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from vigil import __version__
+from vigil.core.events import Channel
 from vigil.core.naming import make_namespec
 from vigil.core.snapshot import ProcessSnapshot
 from vigil.faults import Faults, RPCError
 from vigil.http.event_stream import stream_events
+from vigil.http.log_stream import Follow, stream_logs
 from vigil.http.messages import PLAIN_TEXT, Reply, Request, Response
 from vigil.http.openapi import openapi_document
 from vigil.http.problems import fault_problem, json_response, problem
@@ -63,10 +65,13 @@ Route = Callable[[Request], Awaitable[Reply]]
 
 
 class JsonApi:
-    def __init__(self, rpc: RpcCaller, directory: ProcessDirectory, feed: EventFeed) -> None:
+    def __init__(
+        self, rpc: RpcCaller, directory: ProcessDirectory, feed: EventFeed, follow: Follow
+    ) -> None:
         self._rpc = rpc
         self._directory = directory
         self._feed = feed
+        self._follow = follow
 
     def register(self, routes: Routes) -> None:
         for path, handler, methods in (
@@ -75,6 +80,7 @@ class JsonApi:
             ("/processes/{namespec}", self.process, ("GET",)),
             ("/processes/{namespec}/{action}", self.act, ("POST",)),
             ("/processes/{namespec}/log/{channel}", self.process_log, ("GET",)),
+            ("/processes/{namespec}/log/{channel}/stream", self.log_stream, ("GET",)),
             ("/groups", self.groups, ("GET",)),
             ("/log", self.main_log, ("GET",)),
             ("/config/diff", self.config_diff, ("GET",)),
@@ -184,6 +190,14 @@ class JsonApi:
         method = "readProcessStdoutLog" if channel == "stdout" else "readProcessStderrLog"
         text = await self._rpc.call(f"supervisor.{method}", [request.match["namespec"], *span])
         return Response(200, text.encode("utf-8"), {"Content-Type": PLAIN_TEXT})
+
+    async def log_stream(self, request: Request) -> Reply:
+        channel = request.match["channel"]
+        if channel not in ("stdout", "stderr"):
+            return problem(404, f"no channel {channel!r}: it is stdout or stderr")
+        snapshots = self._directory.matching(request.match["namespec"])
+        stdout_or_stderr: Channel = "stdout" if channel == "stdout" else "stderr"
+        return await stream_logs(request, snapshots, stdout_or_stderr, self._follow)
 
     async def main_log(self, request: Request) -> Reply:
         span = _span(request)
@@ -298,5 +312,7 @@ def _span(request: Request) -> tuple[int, int] | Response:
     return offset, length
 
 
-def json_api_routes(rpc: RpcCaller, directory: ProcessDirectory, feed: EventFeed) -> RouteRegistrar:
-    return JsonApi(rpc, directory, feed).register
+def json_api_routes(
+    rpc: RpcCaller, directory: ProcessDirectory, feed: EventFeed, follow: Follow
+) -> RouteRegistrar:
+    return JsonApi(rpc, directory, feed, follow).register

@@ -3,27 +3,32 @@
 The stream starts with the last 1 KiB and then follows the file across rotation (a new
 inode is reopened from its start) and truncation (announced, as Supervisor does). Only the
 logs the daemon itself writes can be named: the path comes from the daemon, never the URL.
-A file is checked for growth only while a client is connected.
+Nothing polls: the log wakes the stream when it is written to (the file stays the buffer, so
+a slow client lags behind and loses nothing, as with Supervisor).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 from collections.abc import Callable
 from email.utils import formatdate
 from typing import BinaryIO
 
+from vigil.core.ports import LogFollower
 from vigil.http.messages import Reply, Request, ResponseStream, plain_error
 from vigil.http.routing import RouteRegistrar, Routes
+from vigil.services.log_followers import TailWaker
 
-LogFinder = Callable[[str, str], str | None]  # (namespec, channel) -> path; KeyError if unknown
-MainLogFinder = Callable[[], str | None]
+Follow = Callable[[LogFollower], Callable[[], None]]  # start following; the result stops
+LogSource = tuple[str | None, Follow]  # the log's file, and how to follow what it is written
+LogFinder = Callable[[str, str], LogSource]  # (namespec, channel); KeyError if unknown
+MainLogFinder = Callable[[], LogSource]
 
 BACKLOG = 1024
 CHUNK = 64 * 1024
-FOLLOW_INTERVAL = 0.2
+# Nothing needs a wake-up while nothing is written; this only bounds a stream's sleep.
+IDLE_CHECK = 30.0
 TRUNCATED = b"==> File truncated <==\n"
 
 
@@ -36,10 +41,10 @@ def logtail_routes(find: LogFinder, main: MainLogFinder) -> RouteRegistrar:
         if channel not in ("stdout", "stderr"):
             return plain_error(404, f"no channel {channel!r}: it is stdout or stderr")
         try:
-            path = find(name, channel)
+            source = find(name, channel)
         except KeyError:
             return plain_error(404, f"no process named {name!r}")
-        return await _follow(request, path)
+        return await _follow(request, source)
 
     async def main_tail(request: Request) -> Reply:
         if request.method != "GET":
@@ -54,10 +59,14 @@ def logtail_routes(find: LogFinder, main: MainLogFinder) -> RouteRegistrar:
     return register
 
 
-async def _follow(request: Request, path: str | None) -> Reply:
+async def _follow(request: Request, source: LogSource) -> Reply:
+    path, follow = source
     if path is None or not os.path.exists(path):
         return plain_error(404, "this log has no file")
     handle: BinaryIO = open(path, "rb")  # noqa: SIM115 - open for the life of the stream
+    waker = TailWaker()
+    stop_following = follow(waker)
+    request.on_gone(waker.close)
     try:
         stat = os.fstat(handle.fileno())
         response = request.stream(
@@ -68,15 +77,18 @@ async def _follow(request: Request, path: str | None) -> Reply:
             }
         )
         handle.seek(max(0, stat.st_size - BACKLOG))
-        while not request.client_gone:
+        while not waker.closed and not request.client_gone:
+            waker.pending = False  # before reading: a write during the read wakes us again
             handle = await _pump(response, handle, path)
-            await asyncio.sleep(FOLLOW_INTERVAL)
+            if not waker.pending:
+                await waker.wait(IDLE_CHECK)
         return response
     except ConnectionError:
         # The client went away (supervisorctl tail -f interrupted, a browser tab closed):
         # the normal end of a stream, nothing to report.
         return response
     finally:
+        stop_following()
         handle.close()
 
 

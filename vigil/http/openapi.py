@@ -232,6 +232,30 @@ def openapi_document() -> dict[str, Any]:
                 ],
             )
         },
+        "/processes/{namespec}/log/{channel}/stream": {
+            "get": _operation(
+                "Server-Sent Events: a process's (or a group's, or all) output line by line",
+                {
+                    **_answers({}, Faults.BAD_NAME, extra=(400,)),
+                    "200": {"description": "an event stream", "content": {"text/event-stream": {}}},
+                },
+                parameters=[
+                    _NAMESPEC,
+                    {
+                        "name": "channel",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "enum": ["stdout", "stderr"]},
+                    },
+                    {
+                        "name": "lines",
+                        "in": "query",
+                        "description": "how many of the last lines to send first (default 10)",
+                        "schema": {"type": "integer", "minimum": 0, "maximum": 10000},
+                    },
+                ],
+            )
+        },
         "/groups": {
             "get": _operation(
                 "Every group", _answers(_json({"type": "array", "items": _ref("Group")}))

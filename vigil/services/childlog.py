@@ -30,7 +30,8 @@ from typing import Any
 from vigil.config.model import LogLevel, ProcessConfig
 from vigil.core.capture import CaptureScanner, Segment, SegmentKind
 from vigil.core.events import Channel
-from vigil.core.ports import MainLog
+from vigil.core.ports import LogFollower, MainLog
+from vigil.services.log_followers import LogFollowers
 from vigil.services.logfiles import RotatingFile
 
 _ANSI_TERMINATORS = rb"HfABCDRsuJKhlpm"
@@ -204,6 +205,7 @@ class ChildLog:
         self._on_capture = on_capture
         self._closed = False
         self._lost = 0
+        self._followers = LogFollowers()
         self._file: RotatingFile | None = None
         if settings.path is not None:
             self._file = RotatingFile(settings.path, settings.maxbytes, settings.backups)
@@ -245,6 +247,9 @@ class ChildLog:
         if self._file is not None and not self._closed:
             self._attempt(self._file.create)
 
+    def follow(self, follower: LogFollower) -> Callable[[], None]:
+        return self._followers.add(follower)
+
     def clear(self) -> None:
         """Remove the file and start an empty one; raises ``OSError`` if it cannot be removed.
 
@@ -261,6 +266,7 @@ class ChildLog:
             # old one could not be removed it is still there, and no error for the output
             self._attempt(self._file.create)
             raise
+        self._followers.truncated()
 
     def close(self) -> None:
         """End of output: release held bytes (token prefix, ESC, partial syslog line), close."""
@@ -310,6 +316,8 @@ class ChildLog:
         file = self._file
         if file is None:
             return
+        if self._followers:
+            self._followers.publish(data)  # what the file gets, as it gets it
         if not file.is_open and not self._attempt(file.open):
             self._lost += len(data)
             return

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 from collections import OrderedDict, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -27,7 +27,7 @@ from vigil.core.listener_protocol import (
     envelope,
     result_handler,
 )
-from vigil.core.ports import MainLog
+from vigil.core.ports import LogFollower, MainLog
 from vigil.core.states import ListenerState, ProcessState
 from vigil.event_types import lineage
 from vigil.runtime.pipes import StdinClosed
@@ -372,6 +372,9 @@ class ListenerStdout:
 
     def clear(self) -> None:
         self._file.clear()
+
+    def follow(self, follower: LogFollower) -> Callable[[], None]:
+        return self._file.follow(follower)
 
     def close(self) -> None:
         self._file.close()

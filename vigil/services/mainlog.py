@@ -17,7 +17,8 @@ from typing import TextIO
 
 from vigil.clock import Clock, SystemClock
 from vigil.config.model import LogLevel, SupervisordConfig
-from vigil.core.ports import MainLog
+from vigil.core.ports import LogFollower, MainLog
+from vigil.services.log_followers import LogFollowers
 from vigil.services.logfiles import RotatingFile
 
 SYSLOG_TARGET = "syslog"
@@ -118,6 +119,7 @@ class MainLogger:
         self._syslog_send = syslog_send
         self._errors = errors
         self._file: RotatingFile | None = None
+        self._followers = LogFollowers()
         if path is not None and path != SYSLOG_TARGET:
             self._file = RotatingFile(path, maxbytes, backups)
             self._file.open()
@@ -166,6 +168,10 @@ class MainLogger:
         if self._file is not None:
             self._open()
 
+    def follow(self, follower: LogFollower) -> Callable[[], None]:
+        """Tell ``follower`` of every record written to the file from now on."""
+        return self._followers.add(follower)
+
     def clear(self) -> None:
         """Remove the file and start an empty one (clearLog); raises ``OSError`` on failure.
 
@@ -177,6 +183,7 @@ class MainLogger:
         if self._echo is not None and self.enabled_for(LogLevel.INFO):
             self._write_echo(format_record(self._clock.time(), LogLevel.INFO, "reopening log file"))
         self._file.remove()
+        self._followers.truncated()
 
     def close(self) -> None:
         if self._file is not None:
@@ -193,6 +200,8 @@ class MainLogger:
 
     def _write_file(self, data: bytes) -> None:
         assert self._file is not None
+        if self._followers:
+            self._followers.publish(data)
         if not self._file.is_open and not self._open():
             return
         try:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from vigil.config.model import LogLevel, ProcessConfig, SupervisordConfig
 from vigil.core.bus import EventBus
 from vigil.core.events import Channel, Event, ProcessCommunication, ProcessLogged
+from vigil.core.ports import ChannelLog
 from vigil.services.childlog import ChildLog, ChildLogSettings
 from vigil.services.listeners import ListenerPools, ListenerStdout
 from vigil.services.logfiles import resolve_logfile
@@ -32,11 +33,26 @@ class ProcessOutputs:
         # group (by name, in the configuration being applied) is an event listener pool.
         self.listeners: ListenerPools | None = None
         self.is_listener: Callable[[str], bool] = lambda group: False
+        # the logs of each process as last made, for live followers to find
+        self._made: dict[tuple[str, str], tuple[Sink, Sink]] = {}
 
     def __call__(self, process: ProcessConfig) -> tuple[Sink, Sink]:
         if self.listeners is not None and self.is_listener(process.group):
-            return self._listener_stdout(process, self.listeners), self._log(process, "stderr")
-        return self._log(process, "stdout"), self._log(process, "stderr")
+            logs: tuple[Sink, Sink] = (
+                self._listener_stdout(process, self.listeners),
+                self._log(process, "stderr"),
+            )
+        else:
+            logs = self._log(process, "stdout"), self._log(process, "stderr")
+        self._made[(process.group, process.name)] = logs
+        return logs
+
+    def log_of(self, group: str, name: str, channel: Channel) -> ChannelLog | None:
+        """The log of one channel of a process, as made for it (None: never made)."""
+        logs = self._made.get((group, name))
+        if logs is None:
+            return None
+        return logs[0] if channel == "stdout" else logs[1]
 
     def _listener_stdout(self, process: ProcessConfig, pools: ListenerPools) -> ListenerStdout:
         # the log file keeps the protocol bytes; no capture, syslog or events on this channel

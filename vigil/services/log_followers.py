@@ -1,0 +1,148 @@
+"""Live followers of a log: what a child (or the daemon) writes reaches them as it is written.
+
+The pipe reader hands each chunk to the log file and then to the log's followers, so a
+``tail -f``, a log stream or the dashboard wakes when there is output instead of polling a
+file. A follower never slows the writer: ``TailWaker`` only wakes its reader (which reads the
+file, the file being the buffer), and ``ChunkFollower`` keeps at most ``limit`` bytes for a
+reader that falls behind, dropping what does not fit and saying how much was lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from vigil.core.ports import LogFollower
+
+FOLLOWER_BUFFER = 1024 * 1024  # bytes a ChunkFollower holds for a reader that falls behind
+
+
+class LogFollowers:
+    """The followers of one log. Empty (and free) unless someone follows."""
+
+    __slots__ = ("_followers",)
+
+    def __init__(self) -> None:
+        self._followers: list[LogFollower] = []
+
+    def __bool__(self) -> bool:
+        return bool(self._followers)
+
+    def add(self, follower: LogFollower) -> Callable[[], None]:
+        """Follow from now on; the result stops following."""
+        self._followers.append(follower)
+
+        def remove() -> None:
+            if follower in self._followers:
+                self._followers.remove(follower)
+
+        return remove
+
+    def publish(self, data: bytes) -> None:
+        for follower in tuple(self._followers):
+            follower.written(data)
+
+    def truncated(self) -> None:
+        for follower in tuple(self._followers):
+            follower.truncated()
+
+
+class Wakeup:
+    """A reader waiting until one of its followers has something, or a timeout passes."""
+
+    def __init__(self) -> None:
+        self._waiter: asyncio.Future[None] | None = None
+        self.closed = False
+
+    async def wait(self, timeout: float) -> None:
+        if self.closed:
+            return
+        self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            await asyncio.wait_for(self._waiter, timeout)
+        except TimeoutError:
+            pass
+        finally:
+            self._waiter = None
+
+    def wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    def close(self) -> None:
+        self.closed = True
+        self.wake()
+
+
+class TailWaker(Wakeup):
+    """Wakes a reader of the log file when something was written or the log was cleared."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pending = False
+
+    def written(self, data: bytes) -> None:
+        self.pending = True
+        self.wake()
+
+    def truncated(self) -> None:
+        self.pending = True
+        self.wake()
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """``count`` bytes the reader was too slow to receive."""
+
+    count: int
+
+
+class Truncated:
+    """The log was cleared."""
+
+
+Item = bytes | Dropped | Truncated
+
+
+class ChunkFollower:
+    """Keeps what is written, up to ``limit`` bytes, for a reader that takes it in turns;
+    ``wakeup`` is that reader's (one reader may follow several logs)."""
+
+    def __init__(self, wakeup: Wakeup, limit: int = FOLLOWER_BUFFER) -> None:
+        self._wakeup = wakeup
+        self._limit = limit
+        self._items: deque[Item] = deque()
+        self._size = 0
+        self._dropped = 0
+
+    def written(self, data: bytes) -> None:
+        if self._size + len(data) > self._limit:
+            self._dropped += len(data)
+        else:
+            self._flush_dropped()
+            self._items.append(data)
+            self._size += len(data)
+        self._wakeup.wake()
+
+    def truncated(self) -> None:
+        self._flush_dropped()
+        self._items.append(Truncated())
+        self._wakeup.wake()
+
+    def pending(self) -> bool:
+        return bool(self._items or self._dropped)
+
+    def take(self) -> list[Item]:
+        """Everything kept so far (and what was dropped since), in order."""
+        self._flush_dropped()
+        items = list(self._items)
+        self._items.clear()
+        self._size = 0
+        return items
+
+    def _flush_dropped(self) -> None:
+        if self._dropped:
+            self._items.append(Dropped(self._dropped))
+            self._dropped = 0
