@@ -174,6 +174,16 @@ def existing_dirpath(value: str) -> str:
     raise ConversionError(f"The directory named as part of the path {value} does not exist")
 
 
+def readable_file(value: str) -> str:
+    """A file the daemon can read now (a certificate, a key)."""
+    expanded = os.path.expanduser(value.strip())
+    if not os.path.isfile(expanded):
+        raise ConversionError(f"{value} is not an existing file")
+    if not os.access(expanded, os.R_OK):
+        raise ConversionError(f"{value} is not readable")
+    return expanded
+
+
 def _isdir(path: str) -> bool:
     try:
         return os.path.isdir(path)

@@ -50,7 +50,9 @@ SUPERVISORD_KEYS = frozenset(f.name for f in dataclasses.fields(SupervisordConfi
 CTL_KEYS = frozenset(f.name for f in dataclasses.fields(CtlConfig))
 CREDENTIAL_KEYS = frozenset({"username", "password", "readonly_username", "readonly_password"})
 UNIX_SERVER_KEYS = frozenset({"file", "chmod", "chown"}) | CREDENTIAL_KEYS | SERVER_LIMIT_KEYS
-INET_SERVER_KEYS = frozenset({"port"}) | CREDENTIAL_KEYS | SERVER_LIMIT_KEYS
+INET_SERVER_KEYS = (
+    frozenset({"port", "certfile", "keyfile"}) | CREDENTIAL_KEYS | SERVER_LIMIT_KEYS
+)
 
 
 def load(path: str, *, environ: Mapping[str, str] | None = None) -> Config:
@@ -293,6 +295,19 @@ def _readonly_credentials(
     return readonly_username, readonly_password
 
 
+def _tls_files(reader: OptionReader, section: str) -> tuple[str | None, str | None]:
+    """HTTPS's certificate chain and key: both or neither, each a file the daemon can read."""
+    certfile = reader.value(section, "certfile", dt.readable_file, None)
+    keyfile = reader.value(section, "keyfile", dt.readable_file, None)
+    given = reader.document.get(section, "certfile"), reader.document.get(section, "keyfile")
+    if (given[0] is None) != (given[1] is None):
+        reader.error(
+            section,
+            f"Section [{section}] sets only one of certfile and keyfile: HTTPS needs both",
+        )
+    return certfile, keyfile
+
+
 def _inet_servers(reader: OptionReader) -> list[InetServerConfig]:
     servers: list[InetServerConfig] = []
     for section in reader.document.sections:
@@ -307,6 +322,7 @@ def _inet_servers(reader: OptionReader) -> list[InetServerConfig]:
         host, number = reader.converted(section, "port", dt.inet_address, port, ("", 0))
         limits = connection_limits(reader, section, InetServerConfig)
         ro_username, ro_password = _readonly_credentials(reader, section, username)
+        certfile, keyfile = _tls_files(reader, section)
         servers.append(
             InetServerConfig(
                 section,
@@ -317,6 +333,8 @@ def _inet_servers(reader: OptionReader) -> list[InetServerConfig]:
                 **limits,
                 readonly_username=ro_username,
                 readonly_password=ro_password,
+                certfile=certfile,
+                keyfile=keyfile,
             )
         )
     return servers

@@ -161,6 +161,10 @@ class InetServerConfig:
     # web page) and do nothing (Supervisor #844, #1562): for dashboards and on-call eyes.
     readonly_username: str | None = None
     readonly_password: str | None = None  # cleartext or "{SHA}<hex>", as password
+    # vigil addition: serve HTTPS with this certificate chain and private key (PEM), so that
+    # credentials never cross a network in clear (Supervisor #1135)
+    certfile: str | None = None
+    keyfile: str | None = None
 
 
 @dataclass(frozen=True)

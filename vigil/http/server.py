@@ -20,6 +20,7 @@ from vigil.http.guard import ConnectionGuard, ConnectionLimits
 from vigil.http.listeners import BACKLOG, Listener, ServerStartError, bind_all
 from vigil.http.messages import Access, Reply, Request, Response
 from vigil.http.routing import RouteRegistrar, Routes
+from vigil.runtime.tls import TlsError, server_context
 from vigil.services.rpc.registry import READ_ONLY_CALLER
 
 __all__ = ["HeaderLimits", "HttpServer", "RouteRegistrar", "ServerStartError"]
@@ -165,9 +166,20 @@ class HttpServer:
             ConnectionLimits(config.request_timeout, config.max_connections),
             self._main_log,
         )
+        tls = None
+        if isinstance(config, InetServerConfig) and config.certfile is not None:
+            try:
+                tls = server_context(config)
+            except TlsError as exc:
+                raise ServerStartError(str(exc)) from None
         # the guard wraps the protocol factory, so it sees every connection before HTTP does
+        # (after the TLS handshake, which has the same time bound as a request head)
         server = await asyncio.get_running_loop().create_server(
-            guard.wrap(connection), sock=listener.sock, backlog=BACKLOG
+            guard.wrap(connection),
+            sock=listener.sock,
+            backlog=BACKLOG,
+            ssl=tls,
+            ssl_handshake_timeout=config.request_timeout if tls is not None else None,
         )
         return _Running(listener, server, connections)
 

@@ -27,6 +27,7 @@ from vigil.config.ini import Entry, entry_problem
 from vigil.config.model import AUTO, Config, Logfile, ProcessConfig
 from vigil.runtime.command import CommandError, resolve_command
 from vigil.runtime.process import child_environment
+from vigil.runtime.tls import TlsError, server_context
 
 SUPERVISORD = "supervisord"
 # Finds the text an option was given as: (section, option) -> its entry, or None.
@@ -89,6 +90,12 @@ def startup_problem(config: Config) -> str | None:
         directory = os.path.dirname(server.file)
         if not os.path.isdir(directory):
             return f"cannot create the socket {server.file}: directory {directory} does not exist"
+    for inet in config.inet_servers:
+        if inet.certfile is not None:
+            try:
+                server_context(inet)  # loads OpenSSL: only daemons that serve HTTPS pay it
+            except TlsError as exc:
+                return str(exc)
     childlogdir = config.supervisord.childlogdir
     if not _uses_childlogdir(config):
         return None
