@@ -22,8 +22,9 @@ from vigil.core.snapshot import ProcessSnapshot
 from vigil.http.event_stream import KEEPALIVE, RETRY_MS, SSE_HEADERS
 from vigil.http.messages import Reply, Request
 from vigil.http.problems import problem
-from vigil.services.log_followers import ChunkFollower, Dropped, Truncated, Wakeup
+from vigil.services.log_followers import ChunkFollower, Dropped, Truncated
 from vigil.services.logread import tail_bytes
+from vigil.services.wakeup import Wakeup
 
 MAX_BACKLOG_LINES = 10_000
 BACKLOG_BYTES_PER_LINE = 1024  # what is read from the file's end to find the last lines

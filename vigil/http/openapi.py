@@ -136,6 +136,12 @@ _NAMESPEC = {
     "description": "`name`, `group:name`; for actions also `group:*` and `all`",
     "schema": {"type": "string", "minLength": 1},
 }
+_CHANNEL = {
+    "name": "channel",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "enum": ["stdout", "stderr"]},
+}
 _SPAN = [
     {
         "name": "offset",
@@ -222,12 +228,7 @@ def openapi_document() -> dict[str, Any]:
                 _answers(_TEXT, Faults.BAD_NAME, Faults.NO_FILE, Faults.FAILED, extra=(400,)),
                 parameters=[
                     _NAMESPEC,
-                    {
-                        "name": "channel",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "string", "enum": ["stdout", "stderr"]},
-                    },
+                    _CHANNEL,
                     *_SPAN,
                 ],
             )
@@ -241,12 +242,7 @@ def openapi_document() -> dict[str, Any]:
                 },
                 parameters=[
                     _NAMESPEC,
-                    {
-                        "name": "channel",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "string", "enum": ["stdout", "stderr"]},
-                    },
+                    _CHANNEL,
                     {
                         "name": "lines",
                         "in": "query",

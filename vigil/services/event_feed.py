@@ -14,7 +14,6 @@ subscribing to TICK would wake an idle daemon every five seconds for nothing.
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from dataclasses import dataclass
 from vigil.core.bus import EventBus
 from vigil.core.events import Event
 from vigil.event_types import VIGIL_ROOT
+from vigil.services.wakeup import Wakeup
 
 FEED_TYPES = (
     "PROCESS_STATE",
@@ -60,8 +60,7 @@ class Subscription:
         self._accept = accept
         self._limit = limit
         self._queue: deque[FeedEntry | Missed] = deque()
-        self._waiter: asyncio.Future[None] | None = None
-        self.closed = False
+        self._wakeup = Wakeup()
 
     def offer(self, entry: FeedEntry) -> None:
         if not self._accept(entry.event):
@@ -72,35 +71,28 @@ class Subscription:
             self._queue.append(Missed(lost + 1))
         else:
             self._queue.append(entry)
-        self._wake()
+        self._wakeup.wake()
 
     def missed(self, count: int | None) -> None:
         self._queue.append(Missed(count))
 
+    @property
+    def closed(self) -> bool:
+        return self._wakeup.closed
+
     async def next(self, timeout: float) -> list[FeedEntry | Missed]:
         """What arrived since the last call; empty after ``timeout`` seconds of nothing, or
         once the subscription is closed."""
-        if not self._queue and not self.closed:
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await asyncio.wait_for(self._waiter, timeout)
-            except TimeoutError:
-                pass
-            finally:
-                self._waiter = None
+        if not self._queue:
+            await self._wakeup.wait(timeout)
         items = list(self._queue)
         self._queue.clear()
         return items
 
     def close(self) -> None:
         if not self.closed:
-            self.closed = True
             self._feed.unsubscribe(self)
-            self._wake()
-
-    def _wake(self) -> None:
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
+            self._wakeup.close()
 
 
 class EventFeed:

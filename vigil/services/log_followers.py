@@ -9,12 +9,12 @@ reader that falls behind, dropping what does not fit and saying how much was los
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from vigil.core.ports import LogFollower
+from vigil.services.wakeup import Wakeup
 
 FOLLOWER_BUFFER = 1024 * 1024  # bytes a ChunkFollower holds for a reader that falls behind
 
@@ -47,33 +47,6 @@ class LogFollowers:
     def truncated(self) -> None:
         for follower in tuple(self._followers):
             follower.truncated()
-
-
-class Wakeup:
-    """A reader waiting until one of its followers has something, or a timeout passes."""
-
-    def __init__(self) -> None:
-        self._waiter: asyncio.Future[None] | None = None
-        self.closed = False
-
-    async def wait(self, timeout: float) -> None:
-        if self.closed:
-            return
-        self._waiter = asyncio.get_running_loop().create_future()
-        try:
-            await asyncio.wait_for(self._waiter, timeout)
-        except TimeoutError:
-            pass
-        finally:
-            self._waiter = None
-
-    def wake(self) -> None:
-        if self._waiter is not None and not self._waiter.done():
-            self._waiter.set_result(None)
-
-    def close(self) -> None:
-        self.closed = True
-        self.wake()
 
 
 class TailWaker(Wakeup):
