@@ -3,7 +3,7 @@ VENV := .venv
 SUPERVISOR_VENV := .venv-supervisor
 BIN := $(VENV)/bin
 
-.PHONY: run test e2e lint install dev supervisor-ref bench bench-quick bench-scale clean
+.PHONY: run test e2e lint install dev supervisor-ref bench bench-streams bench-quick bench-scale clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,13 @@ e2e: dev supervisor-ref
 bench: dev supervisor-ref
 	$(BIN)/python -m compileall -q vigil
 	$(BIN)/python -m bench
+
+# The live streams of issue 12 (bench/streams.py): state changes and log lines to followers,
+# 200 subscribers on 500 programs, the JSON process list beside getAllProcessInfo.
+# Options through STREAMS_ARGS, e.g. `make bench-streams STREAMS_ARGS="--quick"`.
+bench-streams: dev supervisor-ref
+	$(BIN)/python -m compileall -q vigil
+	$(BIN)/python -m bench.streams $(STREAMS_ARGS)
 
 bench-quick: dev supervisor-ref
 	$(BIN)/python -m compileall -q vigil

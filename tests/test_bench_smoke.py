@@ -2,8 +2,8 @@
 
 The benchmark itself never fails a build on its numbers; this guards that it keeps working:
 every workload measured on both sides (and its floor), a JSON document that says so, a table
-that shows it, and clear errors for bad arguments. The large-fleet module (bench.scale) is
-run the same way, in its smoke mode.
+that shows it, and clear errors for bad arguments. The large-fleet module (bench.scale) and
+the live-stream module (bench.streams) are run the same way, in their smoke modes.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from bench import scale
+from bench import scale, streams
 from bench.waiting import BenchError
 from bench.workloads import NAMES
 from bench.writer import CHUNK, first_mismatch, stream
@@ -130,6 +130,51 @@ def test_scale_smoke_run_measures_every_metric_at_every_size_on_both_sides(
             assert set(figures["relative_to_smallest"]) == {"20", "40"}
             assert isinstance(figures["worse_than_linear"], bool)
     for label in ("start to 40 RUNNING", "supervisorctl status", "getAllProcessInfo", "growth"):
+        assert label in done.stdout
+    assert "missing" not in done.stdout
+
+
+@pytest.mark.timeout(RUN_TIMEOUT + 90)
+def test_streams_smoke_run_measures_every_figure_with_its_target(tmp_path: Path) -> None:
+    assert (SUPERVISOR_VENV / "bin" / "supervisord").exists(), (
+        f"Supervisor 4.3.0 is not installed in {SUPERVISOR_VENV}: run `make supervisor-ref`"
+    )
+    results = tmp_path / "streams.json"
+    done = _run_bench("--smoke", "--json", str(results), module="bench.streams")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(results.read_text())
+
+    assert report["mode"] == "smoke" and report["reps"] == 1 and not report["interrupted"]
+    assert report["problems"] == [], report["problems"]
+    machine = {"cores", "kernel", "python", "supervisor", "vigil"}
+    assert machine | {"load_average_start", "load_average_end"} <= set(report["machine"])
+    assert report["machine"]["supervisor"] == "4.3.0"
+    figures = {figure["key"]: figure for figure in report["figures"]}
+    assert set(figures) == {figure.key for figure in streams.figures(streams.SMOKE)}
+    settings = report["settings"]
+    counts = {
+        "state_at_to_sse": 2 * settings["changes"],
+        "state_rpc_to_sse": settings["changes"],
+        "line_logtail_vigil": settings["lines_per_follower"],
+        "line_sse_vigil": settings["lines_per_follower"],
+        "line_logtail_supervisor": settings["lines_per_follower"],
+        "write_ratio": settings["write_pairs"],
+        "list_json": settings["requests"],
+        "list_ratio": 1,
+    }
+    for key, figure in figures.items():
+        assert _numbers(figure), key
+        assert figure["count"] == counts.get(key, figure["count"]), key
+        assert figure["median"] is not None and figure["p90"] >= figure["min"], key
+        if figure["limit"] is not None:
+            assert isinstance(figure["met"], bool), key
+    fleet = report["details"]["1"]["fleet"]
+    assert fleet["rest_subscribed"]["streams"] == 2 * settings["subscribers"]
+    for seen in fleet["subscriber_client"]:
+        after = seen["after_write"]
+        assert after["closed"] == 0 and after["lost"] == 0
+        assert after["event_messages_min"] >= 3  # the writer's STARTING, RUNNING, EXITED
+    for label in ("/logtail follower, Supervisor 4.3.0", "SSE log stream", "GET /api/v1"):
         assert label in done.stdout
     assert "missing" not in done.stdout
 
