@@ -38,7 +38,7 @@ from vigil.runtime.leftovers import (
 )
 from vigil.runtime.preflight import run_problems, startup_problem
 from vigil.runtime.process import ProcessContext
-from vigil.runtime.reaper import Reaper, become_subreaper
+from vigil.runtime.reaper import Reaper, become_subreaper, quiet_signal_wakeups
 from vigil.runtime.spawn import close_on_exec_inherited
 from vigil.runtime.supervisor import Supervisor
 from vigil.services.event_feed import EventFeed
@@ -302,7 +302,8 @@ class Daemon:
 
         registry = RpcRegistry()
         registry.add_namespace("system", SystemNamespace(registry))
-        registry.add_namespace("supervisor", SupervisorNamespace(supervisor, self))
+        namespace = SupervisorNamespace(supervisor, self)
+        registry.add_namespace("supervisor", namespace)
         mainlog.log(LogLevel.INFO, "RPC interface 'supervisor' initialized")
 
         def find_log(namespec: str, channel: str) -> LogSource:
@@ -326,7 +327,13 @@ class Daemon:
             rpc_routes(registry, mainlog),
             logtail_routes(find_log, find_main_log),
             web_routes(registry, mainlog),
-            json_api_routes(registry, ProcessDirectory(supervisor), feed, follow_log),
+            json_api_routes(
+                registry,
+                ProcessDirectory(supervisor),
+                feed,
+                follow_log,
+                namespace.config_changes,
+            ),
         ]
         server: HttpServer = server_class(
             routes, self.config.unix_servers, self.config.inet_servers, mainlog, bound=bound
@@ -357,6 +364,7 @@ class Daemon:
         for number in SIGNAL_INTENTS:
             loop.add_signal_handler(number, on_intent, number)
         loop.add_signal_handler(signal.SIGUSR2, on_reopen)
+        quiet_signal_wakeups()
 
     def _write_pidfile(self, mainlog: MainLogger) -> None:
         settings = self.config.supervisord

@@ -98,7 +98,8 @@ def test_json_reads_but_never_acts(port: int) -> None:
     status, kind, body = _http(port, "POST", "/api/v1/processes/sleeper/stop", READER)
     assert (status, kind) == (403, "application/problem+json")
     assert json.loads(body)["fault"]["name"] == "UNAUTHORIZED"
-    assert _http(port, "GET", "/api/v1/config/diff", READER)[0] == 403  # a reread acts
+    assert _http(port, "GET", "/api/v1/config/diff", READER)[0] == 200  # a look, not a reread
+    assert _http(port, "POST", "/api/v1/config/apply", READER)[0] == 403
     assert _http(port, "POST", "/api/v1/processes/sleeper/stop", ADMIN)[0] == 200
 
 

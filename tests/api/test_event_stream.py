@@ -92,7 +92,7 @@ def test_a_filter_narrows_the_stream(daemon: tuple[Path, int]) -> None:
 def test_an_id_from_another_daemon_is_answered_missed(daemon: tuple[Path, int]) -> None:
     sock, _ = daemon
     reader = EventReader(sock, last_id="12345-7")
-    assert reader.message() == {"event": "missed", "data": '{"missed": null}'}
+    assert reader.message() == {"event": "missed", "data": '{"missed":null}'}
     reader.close()
 
 
@@ -119,3 +119,39 @@ def test_a_stream_ends_cleanly_at_shutdown(daemon: tuple[Path, int]) -> None:
         assert data, f"the stream was cut, not ended: {rest!r}"
         rest += data
     reader.close()
+
+
+def test_remote_communication_keeps_its_type(daemon: tuple[Path, int]) -> None:
+    sock, _ = daemon
+    reader = EventReader(sock)
+    unix_proxy(sock).supervisor.sendRemoteCommEvent("deploy", "step 76")
+    event = reader.event()
+    assert (event["type"], event["comm_type"], event["data"]) == (
+        "REMOTE_COMMUNICATION",
+        "deploy",
+        "step 76",
+    )
+    reader.close()
+
+
+def test_an_unknown_process_in_a_filter_is_a_404(daemon: tuple[Path, int]) -> None:
+    sock, _ = daemon
+    with socket.socket(socket.AF_UNIX) as client:
+        client.settimeout(DEADLINE)
+        client.connect(str(sock))
+        client.sendall(b"GET /api/v1/events?process=w_0 HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = client.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 404") and b"BAD_NAME" in answer
+
+
+def test_the_stream_opens_with_the_id_to_resume_from(daemon: tuple[Path, int]) -> None:
+    sock, _ = daemon
+    reader = EventReader(sock)
+    opening = reader._chunked_text(b"\n\n")
+    assert opening.startswith("retry: 2000\nid: ")
+    last = opening.split("id: ")[1]
+    reader.close()
+    unix_proxy(sock).supervisor.stopProcess("w:w_0")
+    resumed = EventReader(sock, last_id=last)
+    assert resumed.event()["type"] == "PROCESS_STATE_STOPPING"
+    resumed.close()

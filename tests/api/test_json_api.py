@@ -5,6 +5,7 @@ Supervisor name, logs read by offset, and the configuration is diffed and applie
 from __future__ import annotations
 
 import textwrap
+import xmlrpc.client
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -95,7 +96,11 @@ def test_stop_and_start_one_a_group_and_all(daemon: Path) -> None:
     ]
     before = rpc.getProcessInfo("w:w_1")["pid"]
     restarted = call(daemon, "POST", "/processes/w:w_1/restart")
-    assert restarted.status == 200
+    assert restarted.json() == {
+        "namespec": "w:w_1",
+        "done": True,
+        "stopped": {"namespec": "w:w_1", "done": True},
+    }
     assert rpc.getProcessInfo("w:w_1")["pid"] not in (0, before)
     everything = call(daemon, "POST", "/processes/all/start", {"wait": False}).json()
     assert everything == {"namespec": "all", "results": []}  # all were running already
@@ -113,6 +118,19 @@ def test_signal_and_stdin(daemon: Path) -> None:
     assert missing.status == 400 and "signal is required" in missing.json()["detail"]
     assert call(daemon, "POST", "/processes/echo/stdin", {"data": "hello api\n"}).status == 200
     wait_until(lambda: "hello api" in rpc.readProcessStdoutLog("echo", 0, 0), what="echoed")
+
+
+def test_clearing_logs(daemon: Path) -> None:
+    rpc = unix_proxy(daemon).supervisor
+    call(daemon, "POST", "/processes/echo/stdin", {"data": "to be cleared\n"})
+    wait_until(lambda: "to be cleared" in rpc.readProcessStdoutLog("echo", 0, 0), what="logged")
+    assert call(daemon, "POST", "/processes/echo/clear").json() == {
+        "namespec": "echo",
+        "done": True,
+    }
+    assert rpc.readProcessStdoutLog("echo", 0, 0) == ""
+    group = call(daemon, "POST", "/processes/w:*/clear")
+    assert group.json() == {"namespec": "w:*", "done": True}
 
 
 def test_logs_by_offset(daemon: Path) -> None:
@@ -155,6 +173,13 @@ def test_config_diff_and_apply(tmp_path: Path, cleanup: Started) -> None:
         "changed": [],
         "removed": ["one"],
     }
+    # the diff only looked: the daemon has not taken the new file as read (no reread)
+    try:
+        unix_proxy(sock).supervisor.addProcessGroup("two")
+    except xmlrpc.client.Fault as fault:
+        assert fault.faultString == "BAD_NAME: two"
+    else:
+        raise AssertionError("addProcessGroup found a group only a reread would know")
     applied = call(sock, "POST", "/config/apply").json()
     assert applied == {
         "added": [{"group": "three"}, {"group": "two"}],

@@ -67,7 +67,7 @@ def test_a_group_stream_starts_with_the_backlog_and_interleaves_live_lines(
     rpc.sendProcessStdin("talk:talk_0", "writes\n")
     assert lines(reader, 1) == [("talk:talk_0", "two, in two writes")]
     rpc.clearProcessLogs("talk:talk_1")
-    assert reader.message() == {"event": "truncated", "data": '{"process": "talk:talk_1"}'}
+    assert reader.message() == {"event": "truncated", "data": '{"process":"talk:talk_1"}'}
     reader.close()
 
 
@@ -121,3 +121,21 @@ def _voluntary_switches(pid: int) -> int:
         if line.startswith("voluntary_ctxt_switches:"):
             return int(line.split()[1])
     raise AssertionError("no voluntary_ctxt_switches")
+
+
+def test_a_partial_line_comes_before_the_truncation_and_a_removed_process_ends_it(
+    daemon: tuple[Path, int],
+) -> None:
+    sock, _ = daemon
+    rpc = unix_proxy(sock).supervisor
+    reader = EventReader(sock, "?lines=0", path="/processes/talk:talk_0/log/stdout/stream")
+    rpc.sendProcessStdin("talk:talk_0", "partial ")
+    wait_until(lambda: "partial" in rpc.readProcessStdoutLog("talk:talk_0", 0, 0), what="logged")
+    rpc.clearProcessLogs("talk:talk_0")
+    assert lines(reader, 1) == [("talk:talk_0", "partial ")]
+    assert reader.message()["event"] == "truncated"
+    rpc.stopProcessGroup("talk")
+    rpc.removeProcessGroup("talk")
+    assert reader.message() == {"event": "ended", "data": '{"process":"talk:talk_0"}'}
+    assert reader._until(b"\r\n") == b"0"  # the last chunk: the stream ended cleanly
+    reader.close()

@@ -234,3 +234,17 @@ async def test_a_slow_second_head_is_answered_408(client: tuple[Client, MemoryLo
     status, headers, _ = await conn.response()
     assert (status, headers["connection"]) == (408, "close")
     assert await conn.closed()
+
+
+async def test_a_refused_request_gets_its_answer_while_its_body_is_still_coming(
+    client: tuple[Client, MemoryLog],
+) -> None:
+    """The body of a request answered without reading it (here: too large for the route)
+    is let in and dropped, so a client still sending it reads the answer, not a reset."""
+    conn, _ = client
+    await conn.send(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4000\r\n\r\n")
+    status, headers, _ = await conn.response()  # answered before the body is sent
+    assert (status, headers["connection"]) == (413, "close")
+    for _ in range(4):
+        await conn.send(b"x" * 1000)  # the connection still takes the rest of the body
+    assert await conn.closed()

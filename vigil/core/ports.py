@@ -33,6 +33,9 @@ class LogFollower(Protocol):
     def truncated(self) -> None:
         """The log was cleared."""
 
+    def ended(self) -> None:
+        """The log will get nothing more (its process was removed)."""
+
 
 class ChannelLog(OutputSink, Protocol):
     """One channel of one child as the daemon keeps it: the sink its output goes to, and the

@@ -72,15 +72,6 @@ class Accounts:
         return Access.READ_ONLY if is_read_only else None
 
 
-def forbidden(detail: str) -> Response:
-    """A read-only account asking to act."""
-    return Response(
-        403,
-        f"403 Forbidden: {detail}\n".encode(),
-        {"Content-Type": PLAIN_TEXT},
-    )
-
-
 def unauthorized() -> Response:
     return Response(
         401,

@@ -38,6 +38,11 @@ from vigil.http.messages import (
 )
 
 _READ_AHEAD = 256 * 1024  # body bytes buffered before its handler asks for them
+# After answering a request whose body was not read (401, 413), the rest of a body up to this
+# size is read and thrown away before closing, for at most LINGER_SECONDS: a client still
+# sending it would otherwise get a reset instead of the answer.
+_LINGER_BYTES = 1024 * 1024
+_LINGER_SECONDS = 2.0
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
 # Names the daemon, so vigil's supervisorctl knows it may use the JSON API (Supervisor's
@@ -127,6 +132,7 @@ class HttpConnection(asyncio.Protocol, Wire):
         self._streaming = False
         self._idle: asyncio.TimerHandle | None = None
         self._gone_callbacks: list[Callable[[], None]] = []
+        self._lingering: _Incoming | None = None
 
     # --- asyncio.Protocol --------------------------------------------------------------
 
@@ -135,7 +141,7 @@ class HttpConnection(asyncio.Protocol, Wire):
         self._transport = transport
 
     def data_received(self, data: bytes) -> None:
-        if self._closing:
+        if self._closing and self._lingering is None:
             return  # after a refusal or an upgrade: nothing more is parsed
         if self._in_head or not self._queue:
             self._head_bytes += len(data)
@@ -234,6 +240,8 @@ class HttpConnection(asyncio.Protocol, Wire):
     def on_message_complete(self) -> None:
         if self._parsing is not None:
             self._parsing.complete = True
+            if self._parsing is self._lingering:
+                self._close()  # the unread body is through: the client has read the answer
             self._parsing = None
             self._wake()
 
@@ -323,7 +331,7 @@ class HttpConnection(asyncio.Protocol, Wire):
                 self._queue.popleft()
                 self._serving = None
                 if not self._finish(item, reply):
-                    self._close()
+                    self._close_after(item)
                     return
                 self._resume()
             if self._closing:
@@ -411,6 +419,21 @@ class HttpConnection(asyncio.Protocol, Wire):
         if self._paused and self._transport is not None and not self._closing:
             self._paused = False
             self._transport.resume_reading()
+
+    def _close_after(self, incoming: _Incoming) -> None:
+        """Close once the answer is out; first let a small unread body arrive (and drop it)."""
+        declared = incoming.request.content_length
+        remaining = None if declared is None else declared - incoming.size
+        if incoming.complete or remaining is None or remaining > _LINGER_BYTES or self.gone:
+            self._close()
+            return
+        self._closing = True
+        self._lingering = incoming
+        incoming.too_large = True  # what still arrives is thrown away
+        if self._transport is not None:
+            self._paused = False
+            self._transport.resume_reading()  # whatever paused it (a no-op if nothing did)
+        asyncio.get_running_loop().call_later(_LINGER_SECONDS, self._close)
 
     def _close(self) -> None:
         self._cancel_idle()

@@ -21,6 +21,7 @@ from vigil.core.events import Event
 from vigil.core.naming import split_namespec
 from vigil.http.messages import Reply, Request
 from vigil.http.problems import problem
+from vigil.services.directory import ProcessDirectory
 from vigil.services.event_feed import Accept, EventFeed, FeedEntry, Missed
 
 KEEPALIVE = 15.0  # seconds
@@ -30,8 +31,9 @@ SSE_HEADERS = {
     "Cache-Control": "no-store",
     "X-Accel-Buffering": "no",
 }
-# Field names that read better in JSON than the dataclass's own.
-_RENAMED = {"old": "from", "new": "to"}
+# Field names that read better in JSON than the dataclass's own (and REMOTE_COMMUNICATION's
+# own "type", which would hide the event's).
+_RENAMED = {"old": "from", "new": "to", "type": "comm_type"}
 
 
 def event_document(event: Event) -> dict[str, Any]:
@@ -40,6 +42,8 @@ def event_document(event: Event) -> dict[str, Any]:
     if dataclasses.is_dataclass(event):
         for item in dataclasses.fields(event):
             document[_RENAMED.get(item.name, item.name)] = _plain(getattr(event, item.name))
+    if document.get("pid") == 0:
+        document["pid"] = None  # no child, as the process documents say it
     return document
 
 
@@ -53,14 +57,15 @@ def _plain(value: object) -> object:
 
 def message(item: FeedEntry | Missed) -> bytes:
     if isinstance(item, Missed):
-        data = json.dumps({"missed": item.count})
+        data = json.dumps({"missed": item.count}, separators=(",", ":"))
         return f"event: missed\ndata: {data}\n\n".encode()
     data = json.dumps(event_document(item.event), separators=(",", ":"), ensure_ascii=False)
     return f"id: {item.id}\ndata: {data}\n\n".encode()
 
 
-def stream_filter(query: dict[str, list[str]]) -> Accept | str:
-    """What the ``process`` and ``group`` parameters accept, or the reason they are wrong."""
+def stream_filter(query: dict[str, list[str]], directory: ProcessDirectory) -> Accept | str:
+    """What the ``process`` and ``group`` parameters accept, or the reason they are wrong;
+    a name the daemon does not know is BAD_NAME (RPCError), as anywhere else."""
     processes = _listed(query.get("process", ()))
     groups = set(_listed(query.get("group", ())))
     wanted: set[tuple[str, str | None]] = set()
@@ -68,7 +73,10 @@ def stream_filter(query: dict[str, list[str]]) -> Accept | str:
         group, name = split_namespec(namespec)
         if not group:
             return f"process={namespec!r} is not a namespec (name, group:name or group:*)"
+        directory.matching(namespec)
         wanted.add((group, name))
+    for group in groups:
+        directory.matching(f"{group}:*")
     if not wanted and not groups:
         return lambda event: True
 
@@ -85,9 +93,9 @@ def _listed(values: Iterable[str]) -> list[str]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
-async def stream_events(request: Request, feed: EventFeed) -> Reply:
+async def stream_events(request: Request, feed: EventFeed, directory: ProcessDirectory) -> Reply:
     query = parse_qs(request.query_string)
-    accept = stream_filter(query)
+    accept = stream_filter(query, directory)
     if isinstance(accept, str):
         return problem(400, accept)
     last_id = request.headers.get("Last-Event-ID") or _first(query.get("last_event_id"))
@@ -95,7 +103,9 @@ async def stream_events(request: Request, feed: EventFeed) -> Reply:
     request.on_gone(subscription.close)
     out = request.stream(headers=SSE_HEADERS)
     try:
-        await out.write(f"retry: {RETRY_MS}\n: events of {feed.last_id}\n\n".encode())
+        # the id of the last event before this stream: a client that reconnects before the
+        # first event resumes from here (EventSource takes an id without data as its own)
+        await out.write(f"retry: {RETRY_MS}\nid: {feed.last_id}\n\n".encode())
         while not subscription.closed:
             items = await subscription.next(KEEPALIVE)
             if items:

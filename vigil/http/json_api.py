@@ -32,7 +32,8 @@ from vigil.services.event_feed import EventFeed
 PREFIX = "/api/v1"
 MAX_BODY = 1024 * 1024  # a stdin write or a small JSON document
 DEFAULT_LOG_BYTES = 64 * 1024
-ACTIONS = ("start", "stop", "restart", "signal", "stdin")
+ACTIONS = ("start", "stop", "restart", "signal", "stdin", "clear")
+ConfigChanges = Callable[[], tuple[list[str], list[str], list[str]]]
 
 
 def process_document(snapshot: ProcessSnapshot) -> dict[str, Any]:
@@ -66,12 +67,18 @@ Route = Callable[[Request], Awaitable[Reply]]
 
 class JsonApi:
     def __init__(
-        self, rpc: RpcCaller, directory: ProcessDirectory, feed: EventFeed, follow: Follow
+        self,
+        rpc: RpcCaller,
+        directory: ProcessDirectory,
+        feed: EventFeed,
+        follow: Follow,
+        config_changes: ConfigChanges,
     ) -> None:
         self._rpc = rpc
         self._directory = directory
         self._feed = feed
         self._follow = follow
+        self._config_changes = config_changes
 
     def register(self, routes: Routes) -> None:
         for path, handler, methods in (
@@ -136,30 +143,42 @@ class JsonApi:
             return await self._stdin(namespec, options)
         if action == "signal":
             return await self._signal(namespec, options)
+        if action == "clear":
+            return json_response(await self._clear(namespec))
         wait = bool(options.get("wait", True))
         if action == "restart":
-            await self._stop(namespec, wait=True, quiet=True)
-            return await self._start(namespec, wait)
-        if action == "stop":
-            return await self._stop(namespec, wait)
-        return await self._start(namespec, wait)
+            stopped = await self._stop_if_running(namespec)
+            started = await self._per_kind(namespec, "start", [wait])
+            return json_response({**started, "stopped": stopped})
+        return json_response(await self._per_kind(namespec, action, [wait]))
 
-    async def _start(self, namespec: str, wait: bool) -> Reply:
-        return await self._per_kind(namespec, "start", [wait])
-
-    async def _stop(self, namespec: str, wait: bool, quiet: bool = False) -> Reply:
+    async def _stop_if_running(self, namespec: str) -> dict[str, Any]:
         try:
-            return await self._per_kind(namespec, "stop", [wait])
+            return await self._per_kind(namespec, "stop", [True])
         except RPCError as fault:
-            if quiet and fault.code is Faults.NOT_RUNNING:
-                return json_response({"namespec": namespec, "done": False})
+            if fault.code is Faults.NOT_RUNNING:
+                return {"namespec": namespec, "done": False}
             raise
 
     async def _signal(self, namespec: str, options: dict[str, Any]) -> Reply:
         number = options.get("signal")
         if number is None:
             return problem(400, "signal is required: a name (HUP, SIGHUP) or a number")
-        return await self._per_kind(namespec, "signal", [number])
+        return json_response(await self._per_kind(namespec, "signal", [number]))
+
+    async def _clear(self, namespec: str) -> dict[str, Any]:
+        """Empty the logs of one process, a group or all (XML-RPC has no group form)."""
+        if namespec == ALL:
+            results = await self._rpc.call("supervisor.clearAllProcessLogs", [])
+            return {"namespec": namespec, "results": [_result(r) for r in results]}
+        members = self._directory.matching(namespec)
+        if ":" in namespec and namespec.partition(":")[2] in ("", "*"):
+            for member in members:
+                spec = make_namespec(member.group, member.name)
+                await self._rpc.call("supervisor.clearProcessLogs", [spec])
+            return {"namespec": namespec, "done": True}
+        await self._rpc.call("supervisor.clearProcessLogs", [namespec])
+        return {"namespec": namespec, "done": True}
 
     async def _stdin(self, namespec: str, options: dict[str, Any]) -> Reply:
         data = options.get("data")
@@ -168,7 +187,7 @@ class JsonApi:
         await self._rpc.call("supervisor.sendProcessStdin", [namespec, data])
         return json_response({"namespec": namespec, "done": True})
 
-    async def _per_kind(self, namespec: str, verb: str, params: list[object]) -> Reply:
+    async def _per_kind(self, namespec: str, verb: str, params: list[object]) -> dict[str, Any]:
         """One process, a group or all: the method XML-RPC has for each."""
         group, _, rest = namespec.partition(":")
         if namespec == ALL:
@@ -177,8 +196,8 @@ class JsonApi:
             results = await self._rpc.call(f"supervisor.{verb}ProcessGroup", [group, *params])
         else:
             await self._rpc.call(f"supervisor.{verb}Process", [namespec, *params])
-            return json_response({"namespec": namespec, "done": True})
-        return json_response({"namespec": namespec, "results": [_result(r) for r in results]})
+            return {"namespec": namespec, "done": True}
+        return {"namespec": namespec, "results": [_result(r) for r in results]}
 
     async def process_log(self, request: Request) -> Reply:
         channel = request.match["channel"]
@@ -207,7 +226,10 @@ class JsonApi:
         return Response(200, text.encode("utf-8"), {"Content-Type": PLAIN_TEXT})
 
     async def config_diff(self, request: Request) -> Reply:
-        return json_response(await self._changes())
+        """What ``update`` would do: the file is read, not kept (a look, safe for a GET and
+        for a read-only account)."""
+        added, changed, removed = self._config_changes()
+        return json_response({"added": added, "changed": changed, "removed": removed})
 
     async def config_apply(self, request: Request) -> Reply:
         """What ``supervisorctl update`` does, in one call: reread, then stop and remove what
@@ -232,7 +254,7 @@ class JsonApi:
 
     async def events(self, request: Request) -> Reply:
         self._directory.check_running()
-        return await stream_events(request, self._feed)
+        return await stream_events(request, self._feed, self._directory)
 
     async def openapi(self, request: Request) -> Reply:
         return json_response(openapi_document())
@@ -313,6 +335,10 @@ def _span(request: Request) -> tuple[int, int] | Response:
 
 
 def json_api_routes(
-    rpc: RpcCaller, directory: ProcessDirectory, feed: EventFeed, follow: Follow
+    rpc: RpcCaller,
+    directory: ProcessDirectory,
+    feed: EventFeed,
+    follow: Follow,
+    config_changes: ConfigChanges,
 ) -> RouteRegistrar:
-    return JsonApi(rpc, directory, feed, follow).register
+    return JsonApi(rpc, directory, feed, follow, config_changes).register

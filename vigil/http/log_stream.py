@@ -5,7 +5,9 @@ One process, a group (``group:*``) or ``all``, interleaved as written, one messa
 ``lines`` lines of each log (default 10, from its file) and then follows the pipes through
 the logs' live followers: nothing polls. A client that reads slower than the processes write
 gets, in place of what it missed, a ``dropped`` message with the number of bytes, and never
-slows a process or another client. A partial line is held until its newline arrives.
+slows a process or another client. A partial line is held until its newline arrives. A log
+that is cleared gives a ``truncated`` message; one whose process is removed (``update``) an
+``ended`` one, and the stream ends when every log it follows has.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from vigil.core.snapshot import ProcessSnapshot
 from vigil.http.event_stream import KEEPALIVE, RETRY_MS, SSE_HEADERS
 from vigil.http.messages import Reply, Request
 from vigil.http.problems import problem
-from vigil.services.log_followers import ChunkFollower, Dropped, Truncated
+from vigil.services.log_followers import ChunkFollower, Dropped, Ended, Truncated
 from vigil.services.logread import tail_bytes
 from vigil.services.wakeup import Wakeup
 
@@ -38,6 +40,7 @@ class _Source:
     stop: Callable[[], None]
     partial: bytes = b""
     lines: list[bytes] = field(default_factory=list)
+    ended: bool = False
 
     def feed(self, data: bytes) -> None:
         *complete, self.partial = (self.partial + data).split(b"\n")
@@ -47,11 +50,12 @@ class _Source:
 def _message(namespec: str, channel: str, line: bytes) -> bytes:
     text = line.decode("utf-8", "replace")
     document = {"process": namespec, "channel": channel, "line": text}
-    return b"data: " + json.dumps(document, ensure_ascii=False).encode() + b"\n\n"
+    data = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    return b"data: " + data.encode() + b"\n\n"
 
 
 def _event(name: str, document: dict[str, object]) -> bytes:
-    return f"event: {name}\ndata: {json.dumps(document)}\n\n".encode()
+    return f"event: {name}\ndata: {json.dumps(document, separators=(',', ':'))}\n\n".encode()
 
 
 def _backlog(snapshot: ProcessSnapshot, channel: Channel, count: int) -> list[bytes]:
@@ -95,8 +99,9 @@ async def stream_logs(
     request.on_gone(wakeup.close)
     try:
         await out.write(f"retry: {RETRY_MS}\n\n".encode() + b"".join(backlog))
-        while not wakeup.closed:
+        while not wakeup.closed and sources:
             sent = b"".join(_drain(source, channel) for source in sources)
+            sources = [source for source in sources if not source.ended]
             if sent:
                 await out.write(sent)
                 continue
@@ -114,13 +119,27 @@ async def stream_logs(
 def _drain(source: _Source, channel: str) -> bytes:
     out: list[bytes] = []
     for item in source.follower.take():
+        if isinstance(item, bytes):
+            source.feed(item)
+            continue
+        out += _lines(source, channel, flush=True)  # what came before belongs before it
         if isinstance(item, Dropped):
             out.append(_event("dropped", {"process": source.namespec, "bytes": item.count}))
-            source.partial = b""
         elif isinstance(item, Truncated):
             out.append(_event("truncated", {"process": source.namespec}))
-        else:
-            source.feed(item)
-    out += [_message(source.namespec, channel, line) for line in source.lines]
-    source.lines.clear()
+        elif isinstance(item, Ended):
+            out.append(_event("ended", {"process": source.namespec}))
+            source.ended = True
+    out += _lines(source, channel, flush=False)
     return b"".join(out)
+
+
+def _lines(source: _Source, channel: str, *, flush: bool) -> list[bytes]:
+    """The complete lines held, and with ``flush`` the partial one too (its rest, if any,
+    was dropped or is in a file that was cleared)."""
+    if flush and source.partial:
+        source.lines.append(source.partial)
+        source.partial = b""
+    found = [_message(source.namespec, channel, line) for line in source.lines]
+    source.lines.clear()
+    return found

@@ -101,6 +101,7 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "namespec": {"type": "string"},
             "done": {"type": "boolean"},
+            "stopped": {"type": "object", "description": "restart: what its stop did"},
             "results": {
                 "type": "array",
                 "items": _object(
@@ -162,11 +163,17 @@ def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": schema}}}
 
 
+# Answered by the HTTP server itself, before the API sees the request: in plain text.
+_PLAIN_STATUSES = {401, 413}
+
+
 def _answers(ok: dict[str, Any], *faults: Faults, extra: tuple[int, ...] = ()) -> dict[str, Any]:
     responses: dict[str, Any] = {"200": {"description": "OK", **ok}}
     problem = {"content": {"application/problem+json": {"schema": _ref("Problem")}}}
+    plain = {"content": {"text/plain": {"schema": {"type": "string"}}}}
     for status in sorted({FAULT_STATUS[f] for f in faults} | set(extra) | {401, 503}):
-        responses[str(status)] = {"description": "a problem", **problem}
+        body = plain if status in _PLAIN_STATUSES else problem
+        responses[str(status)] = {"description": "a problem", **body}
     return responses
 
 
@@ -205,7 +212,7 @@ def openapi_document() -> dict[str, Any]:
         },
         "/processes/{namespec}/{action}": {
             "post": _operation(
-                "Start, stop, restart or signal processes, or write to one's stdin",
+                "Start, stop, restart or signal processes, write to one's stdin, or clear logs",
                 _answers(_json(_ref("Done")), *_ACTION_FAULTS, extra=(400, 404, 413)),
                 parameters=[
                     _NAMESPEC,
@@ -215,7 +222,7 @@ def openapi_document() -> dict[str, Any]:
                         "required": True,
                         "schema": {
                             "type": "string",
-                            "enum": ["start", "stop", "restart", "signal", "stdin"],
+                            "enum": ["start", "stop", "restart", "signal", "stdin", "clear"],
                         },
                     },
                 ],
@@ -279,10 +286,15 @@ def openapi_document() -> dict[str, Any]:
         "/events": {
             "get": _operation(
                 "Server-Sent Events: every state change, typed JSON; resumes with Last-Event-ID",
-                {"200": {"description": "an event stream", "content": {"text/event-stream": {}}}},
+                {
+                    **_answers({}, Faults.BAD_NAME, extra=(400,)),
+                    "200": {"description": "an event stream", "content": {"text/event-stream": {}}},
+                },
                 parameters=[
-                    {"name": name, "in": "query", "schema": {"type": "string"}}
-                    for name in ("process", "group")
+                    *(
+                        {"name": name, "in": "query", "schema": {"type": "string"}}
+                        for name in ("process", "group", "last_event_id")
+                    ),
                 ],
             )
         },

@@ -31,6 +31,18 @@ def become_subreaper() -> bool:
     return bool(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
 
 
+def quiet_signal_wakeups() -> None:
+    """Call after the last ``add_signal_handler`` (each one resets it).
+
+    Thousands of children ending at once (a stop of everything) send as many SIGCHLDs, and
+    each writes a byte to asyncio's wake-up socket; once it is full Python prints a traceback
+    to stderr for every signal it could not note there. One byte wakes the loop, and the
+    reaper collects every exit at that wake-up, so a full socket loses nothing: say nothing.
+    """
+    fd = signal.set_wakeup_fd(-1)
+    signal.set_wakeup_fd(fd, warn_on_full_buffer=False)
+
+
 class Reaper:
     def __init__(self, loop: asyncio.AbstractEventLoop, log: MainLog) -> None:
         self._loop = loop

@@ -281,6 +281,7 @@ class ChildLog:
         self._closed = True
         if self._file is not None:
             self._file.close()
+        self._followers.ended()
 
     def _dispatch(self, segments: list[Segment]) -> None:
         for segment in segments:

@@ -15,7 +15,7 @@ subscribing to TICK would wake an idle daemon every five seconds for nothing.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from vigil.core.bus import EventBus
@@ -66,15 +66,20 @@ class Subscription:
         if not self._accept(entry.event):
             return
         if len(self._queue) >= self._limit:
-            lost = sum(1 for item in self._queue if isinstance(item, FeedEntry))
-            self._queue.clear()
-            self._queue.append(Missed(lost + 1))
+            self._queue.append(entry)
+            self._queue = deque([Missed(_count_lost(self._queue))])
         else:
             self._queue.append(entry)
         self._wakeup.wake()
 
     def missed(self, count: int | None) -> None:
         self._queue.append(Missed(count))
+
+    def replay(self, entry: FeedEntry) -> None:
+        """An event from before the subscription: queued whatever the limit (the ring bounds
+        how many there can be)."""
+        if self._accept(entry.event):
+            self._queue.append(entry)
 
     @property
     def closed(self) -> bool:
@@ -93,6 +98,19 @@ class Subscription:
         if not self.closed:
             self._feed.unsubscribe(self)
             self._wakeup.close()
+
+
+def _count_lost(items: Iterable[FeedEntry | Missed]) -> int | None:
+    """How many events these stand for (None when an earlier loss was already uncounted)."""
+    lost = 0
+    for item in items:
+        if isinstance(item, FeedEntry):
+            lost += 1
+        elif item.count is None:
+            return None
+        else:
+            lost += item.count
+    return lost
 
 
 class EventFeed:
@@ -134,7 +152,7 @@ class EventFeed:
             subscription.missed(oldest - seen - 1)
         for position, entry in self._ring:
             if position > seen:
-                subscription.offer(entry)
+                subscription.replay(entry)
 
     def _publish(self, event: Event) -> None:
         self._count += 1

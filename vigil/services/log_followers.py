@@ -48,6 +48,11 @@ class LogFollowers:
         for follower in tuple(self._followers):
             follower.truncated()
 
+    def ended(self) -> None:
+        followers, self._followers = self._followers, []
+        for follower in followers:
+            follower.ended()
+
 
 class TailWaker(Wakeup):
     """Wakes a reader of the log file when something was written or the log was cleared."""
@@ -64,6 +69,9 @@ class TailWaker(Wakeup):
         self.pending = True
         self.wake()
 
+    def ended(self) -> None:
+        self.close()
+
 
 @dataclass(frozen=True)
 class Dropped:
@@ -76,7 +84,11 @@ class Truncated:
     """The log was cleared."""
 
 
-Item = bytes | Dropped | Truncated
+class Ended:
+    """The log will get nothing more."""
+
+
+Item = bytes | Dropped | Truncated | Ended
 
 
 class ChunkFollower:
@@ -102,6 +114,11 @@ class ChunkFollower:
     def truncated(self) -> None:
         self._flush_dropped()
         self._items.append(Truncated())
+        self._wakeup.wake()
+
+    def ended(self) -> None:
+        self._flush_dropped()
+        self._items.append(Ended())
         self._wakeup.wake()
 
     def pending(self) -> bool:

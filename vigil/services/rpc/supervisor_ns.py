@@ -185,13 +185,25 @@ class SupervisorNamespace(ProcessControl):
         @return array result [[added, changed, removed]]
         """
         self._check_running()
+        self.daemon.config = self._reread()
+        return [list(self.pending_changes(self.daemon.config))]
+
+    def config_changes(self) -> tuple[list[str], list[str], list[str]]:
+        """(added, changed, removed): what ``update`` would do with the file as it is now,
+        without keeping what was read (unlike reloadConfig: a look, not a reread)."""
+        self._check_running()
+        return self.pending_changes(self._reread())
+
+    def pending_changes(self, config: Config) -> tuple[list[str], list[str], list[str]]:
+        active = tuple(group.config for group in self.supervisor.groups.values())
+        found = diff(dataclasses.replace(config, groups=active), config)
+        return list(found.added), list(found.changed), list(found.removed)
+
+    def _reread(self) -> Config:
         try:
-            self.daemon.config = self.daemon.reread()
+            return self.daemon.reread()
         except ConfigError as exc:
             raise RPCError(Faults.CANT_REREAD, str(exc)) from None
-        active = tuple(group.config for group in self.supervisor.groups.values())
-        found = diff(dataclasses.replace(self.daemon.config, groups=active), self.daemon.config)
-        return [[list(found.added), list(found.changed), list(found.removed)]]
 
     @published
     async def addProcessGroup(self, name: str) -> bool:
