@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.ctl.harness import DAEMON_KINDS, TestDaemon, Twins
+from tests.daemon.daemonized import Started
 
 
 @pytest.fixture(params=DAEMON_KINDS, scope="module")
@@ -26,6 +27,25 @@ def start_daemon() -> Iterator[Callable[..., TestDaemon]]:
         daemon = TestDaemon(kind, programs, **options)
         started.append(daemon)
         return daemon.start()
+
+    yield start
+    for daemon in started:
+        daemon.stop()
+
+
+@pytest.fixture
+def start_daemonized(cleanup: Started) -> Iterator[Callable[..., TestDaemon]]:
+    """``start_daemonized(kind, programs, **options)``: a running daemon started as users
+    start one (it detaches), stopped at the end of the test; it and its children are also
+    in `cleanup`, which kills what a failed stop left."""
+    started: list[TestDaemon] = []
+
+    def start(kind: str, programs: str, **options: Any) -> TestDaemon:
+        daemon = TestDaemon(kind, programs, daemonized=True, **options)
+        started.append(daemon)
+        daemon.start()
+        cleanup.append(daemon.pid)
+        return daemon
 
     yield start
     for daemon in started:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from tests.support import unix_proxy, wait_until
@@ -50,11 +51,12 @@ def reference_bin(name: str) -> str:
     return str(path)
 
 
-def daemon_command(kind: str, conf: Path) -> list[str]:
+def daemon_command(kind: str, conf: Path, *, foreground: bool = True) -> list[str]:
+    stay = ["-n"] if foreground else []
     if kind == "supervisor":
-        return [reference_bin("supervisord"), "-n", "-c", str(conf)]
+        return [reference_bin("supervisord"), *stay, "-c", str(conf)]
     if kind == "vigil":
-        return [PY, "-m", "vigil", "-n", "-c", str(conf)]
+        return [PY, "-m", "vigil", *stay, "-c", str(conf)]
     raise ValueError(f"unknown daemon kind {kind!r}")
 
 
@@ -90,14 +92,25 @@ class Result:
 
 class TestDaemon:
     """A supervisord on a configuration of ours in a fresh temporary directory. ``{dir}`` in
-    the programs text is that directory."""
+    the programs text is that directory. In the foreground (a child of the test), or
+    ``daemonized`` as users start it: the command returns, the daemon is found by its
+    pidfile and remembered with its start time (`process`), so that ending it never hits a
+    reused pid."""
 
     __test__ = False  # not a test class, despite the name
 
     def __init__(
-        self, kind: str, programs: str, *, rpcinterface: bool = True, inet: bool = False
+        self,
+        kind: str,
+        programs: str,
+        *,
+        rpcinterface: bool = True,
+        inet: bool = False,
+        daemonized: bool = False,
     ) -> None:
         self.kind = kind
+        self.daemonized = daemonized
+        self.process: psutil.Process | None = None  # the daemonized daemon
         # Short and under the system temp dir: UNIX socket paths are limited to ~100 bytes.
         self.dir = Path(tempfile.mkdtemp(prefix="vctl"))
         self.sock = self.dir / "s.sock"
@@ -118,7 +131,7 @@ class TestDaemon:
             logfile={self.dir}/supervisord.log
             pidfile={self.dir}/supervisord.pid
             childlogdir={self.dir}
-            nodaemon=true
+            nodaemon={"false" if self.daemonized else "true"}
 
             [unix_http_server]
             file={self.sock}
@@ -155,6 +168,8 @@ class TestDaemon:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> TestDaemon:
+        if self.daemonized:
+            return self._start_daemonized()
         with open(self.dir / "daemon.out", "wb") as out:
             self.proc = subprocess.Popen(
                 daemon_command(self.kind, self.conf),
@@ -166,6 +181,45 @@ class TestDaemon:
         wait_until(self._answers, DEADLINE, f"{self.kind} daemon to answer on {self.sock}")
         return self
 
+    def _start_daemonized(self) -> TestDaemon:
+        launched = subprocess.run(
+            daemon_command(self.kind, self.conf, foreground=False),
+            cwd=self.dir,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=DEADLINE,
+            check=False,
+        )
+        assert launched.returncode == 0, launched
+        pidfile = self.dir / "supervisord.pid"
+
+        def live_daemon() -> psutil.Process | None:
+            text = pidfile.read_text().strip() if pidfile.exists() else ""
+            try:
+                process = psutil.Process(int(text)) if text else None
+            except psutil.NoSuchProcess:
+                return None
+            return process if process and process.status() != psutil.STATUS_ZOMBIE else None
+
+        self.process = wait_until(live_daemon, DEADLINE, f"the {self.kind} daemon's pidfile")
+        wait_until(self._answers, DEADLINE, f"{self.kind} daemon to answer on {self.sock}")
+        return self
+
+    @property
+    def pid(self) -> int:
+        if self.process is not None:
+            return int(self.process.pid)
+        assert self.proc is not None
+        return self.proc.pid
+
+    def running(self) -> bool:
+        if self.process is not None:
+            try:
+                return self.process.status() != psutil.STATUS_ZOMBIE
+            except psutil.NoSuchProcess:
+                return False
+        return self.proc is not None and self.proc.poll() is None
+
     def wait_answering(self) -> None:
         """Wait until the daemon answers again (after ``reload``)."""
         wait_until(self._answers, DEADLINE, f"{self.kind} daemon to answer on {self.sock}")
@@ -175,10 +229,10 @@ class TestDaemon:
         return self.proc.wait(DEADLINE)
 
     def _answers(self) -> bool:
-        assert self.proc is not None
-        if self.proc.poll() is not None:
-            output = (self.dir / "daemon.out").read_text(errors="replace")
-            raise AssertionError(f"daemon exited with {self.proc.returncode}:\n{output}")
+        if not self.running():
+            out = self.dir / "daemon.out"
+            output = out.read_text(errors="replace") if out.exists() else ""
+            raise AssertionError(f"the {self.kind} daemon exited:\n{output}")
         try:
             self.rpc().supervisor.getState()
         except xmlrpc.client.Fault:
@@ -205,7 +259,9 @@ class TestDaemon:
         """Stop the daemon and its children, however the test went; then remove its files.
         Its children are killed as it starts shutting down: it then has nothing left to stop,
         where stopping them one group at a time can take seconds."""
-        if self.proc is not None and self.proc.poll() is None:
+        if self.process is not None:
+            self._stop_daemonized(self.process)
+        elif self.proc is not None and self.proc.poll() is None:
             children = self._children()
             self.proc.send_signal(signal.SIGTERM)
             for pid in children:
@@ -218,6 +274,25 @@ class TestDaemon:
                     os.kill(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    def _stop_daemonized(self, process: psutil.Process) -> None:
+        children = []
+        for pid in self._children():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                children.append(psutil.Process(pid))
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.terminate()
+        for child in children:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()  # refuses a process that merely reuses the pid
+        try:
+            process.wait(DEADLINE)
+        except psutil.TimeoutExpired:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.kill()
+            process.wait(DEADLINE)
+        except psutil.NoSuchProcess:
+            pass
 
 
     def _children(self) -> list[int]:
