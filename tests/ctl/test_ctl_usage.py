@@ -96,7 +96,10 @@ def test_help_on_each_action_in_one_shell_session() -> None:
     compare_without_daemon("-s", MISSING_SOCKET, stdin=script, status=0)
 
 
-JSON_ACTIONS = ("status", "avail", "pid")
+JSON_ACTIONS = (
+    *("status", "avail", "pid", "start", "stop", "restart", "signal", "clear", "add"),
+    *("remove", "reread", "update", "tail", "maintail"),
+)
 
 
 @pytest.mark.parametrize("topic", JSON_ACTIONS)
@@ -116,7 +119,7 @@ LINES_NEEDING_NO_SERVER = [
     "STATUS",
     "!ls",
     "?",
-    "? stop",
+    "? fg",  # (the help of actions with --json adds lines: compared above)
     "",
     "   ",
     "open ftp://x",

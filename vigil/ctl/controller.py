@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 
 from vigil import API_VERSION
+from vigil.ctl.actions.base import JSON_FLAG
 from vigil.ctl.client import SupervisorClient
 from vigil.ctl.errors import Fault, ProtocolError, displayed_class
 from vigil.ctl.exit_codes import InitExit, status_for_fault
@@ -65,6 +66,9 @@ class Controller:
         self.read_line = read_line
         self.read_secret = read_secret
         self.exit_status = 0
+        # True while an action runs with --json: stdout then holds only its JSON document,
+        # and every other line (complaints, help after a mistake, errors) goes to stderr.
+        self.json_output = False
         self._client: SupervisorClient | None = None
 
     # -- talking to the server ------------------------------------------------------------
@@ -128,7 +132,7 @@ class Controller:
     # -- results ----------------------------------------------------------------------------
 
     def output(self, text: str) -> None:
-        self.stdout.write(text + "\n")
+        (self.stderr if self.json_output else self.stdout).write(text + "\n")
 
     def write_bytes(self, data: bytes) -> None:
         """Log data exactly as the server sent it, shown at once."""
@@ -158,6 +162,13 @@ class Controller:
             self.output(f"*** Unknown syntax: {line}")
             self.exit_status = InitExit.GENERIC
             return False
+        self.json_output = action.speaks_json and JSON_FLAG in arg.split()
+        try:
+            return self._run_action(action, arg, line)
+        finally:
+            self.json_output = False
+
+    def _run_action(self, action: Action, arg: str, line: str) -> bool:
         try:
             try:
                 return action.run(self, arg)

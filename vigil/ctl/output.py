@@ -80,36 +80,41 @@ def _unknown(code: int, name: str) -> ValueError:
     return ValueError(f"Unknown result code {code} for {name}")
 
 
-def start_result(group: str, process: str | None, code: int) -> str:
-    name = make_namespec(group, str(process))
-    if code == Faults.SUCCESS:
-        return f"{name}: started"
-    reason = _START_ERRORS.get(code)
+def _reason(table: dict[int, str], code: int, name: str) -> str:
+    reason = table.get(code)
     if reason is None:
         raise _unknown(code, name)
-    return f"{name}: ERROR ({reason})"
+    return reason
 
 
-def signal_result(
+# Each ``*_outcome`` gives (the line the text form prints, the words of the result alone as
+# ``--json`` shows them); ``*_result`` the line only.
+
+
+def start_outcome(group: str, process: str | None, code: int) -> tuple[str, str]:
+    name = make_namespec(group, str(process))
+    if code == Faults.SUCCESS:
+        return f"{name}: started", "started"
+    reason = _reason(_START_ERRORS, code, name)
+    return f"{name}: ERROR ({reason})", reason
+
+
+def signal_outcome(
     group: str, process: str | None, code: int, description: str, success: str = "signalled"
-) -> str:
+) -> tuple[str, str]:
     """A stop or signal result; FAILED shows the server's own description."""
     name = make_namespec(group, str(process))
     if code == Faults.SUCCESS:
-        return f"{name}: {success}"
+        return f"{name}: {success}", success
     if code == Faults.FAILED:
-        return description
-    reason = _SIGNAL_ERRORS.get(code)
-    if reason is None:
-        raise _unknown(code, name)
-    return f"{name}: ERROR ({reason})"
+        return description, description
+    reason = _reason(_SIGNAL_ERRORS, code, name)
+    return f"{name}: ERROR ({reason})", reason
 
 
-def clear_result(group: str, process: str | None, code: int) -> str:
+def clear_outcome(group: str, process: str | None, code: int) -> tuple[str, str]:
     name = make_namespec(group, str(process))
     if code == Faults.SUCCESS:
-        return f"{name}: cleared"
-    reason = _CLEAR_ERRORS.get(code)
-    if reason is None:
-        raise _unknown(code, name)
-    return f"{name}: ERROR ({reason})"
+        return f"{name}: cleared", "cleared"
+    reason = _reason(_CLEAR_ERRORS, code, name)
+    return f"{name}: ERROR ({reason})", reason

@@ -6,6 +6,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 
 from vigil.ctl.exit_codes import InitExit
+from vigil.faults import Faults
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (slow)
 if TYPE_CHECKING:
@@ -30,6 +31,9 @@ class Action(ABC):
     # Shown in the list `help` prints (help itself and EOF are not).
     listed = True
     completes: str | None = None
+    # Takes ``--json``: while it runs with the flag, everything but the JSON document goes
+    # to stderr (see `Controller.execute`).
+    speaks_json = False
 
     @abstractmethod
     def run(self, ctl: Controller, arg: str) -> bool:
@@ -56,6 +60,44 @@ def take_json_flag(words: list[str]) -> tuple[list[str], bool]:
 
 
 def print_json(ctl: Controller, value: object) -> None:
+    """The one JSON document of an action run with ``--json``, on stdout."""
     import json
 
-    ctl.output(json.dumps(value, indent=2, sort_keys=True))
+    ctl.stdout.write(json.dumps(value, indent=2, sort_keys=True) + "\n")
+
+
+def result_record(action: str, name: str, code: int, message: str) -> dict[str, object]:
+    """One outcome of an action on one name (``start``, ``add`` ...) in ``--json`` output:
+    the name as the text form shows it, the fault's name (``SUCCESS`` when it worked), its
+    Supervisor code, and the words the text form shows (``started``, ``already started``)."""
+    try:
+        status = Faults(code).name
+    except ValueError:
+        status = str(code)
+    return {"name": name, "action": action, "status": status, "code": code, "message": message}
+
+
+class Outcomes:
+    """Where an action's per-name results go: printed as text lines at once, or kept as
+    records for one JSON array printed at the end."""
+
+    def __init__(self, ctl: Controller, as_json: bool) -> None:
+        self.ctl = ctl
+        self.as_json = as_json
+        self.records: list[dict[str, object]] = []
+
+    def add(self, text: str, action: str, name: str, code: int, message: str) -> None:
+        if self.as_json:
+            self.records.append(result_record(action, name, code, message))
+        else:
+            self.ctl.output(text)
+
+    def note(self, text: str) -> None:
+        """A line of the text form with no record of its own (``grp: stopped`` before the
+        group is removed)."""
+        if not self.as_json:
+            self.ctl.output(text)
+
+    def finish(self) -> None:
+        if self.as_json:
+            print_json(self.ctl, self.records)

@@ -7,7 +7,13 @@ connection error itself is what gets printed.
 
 from __future__ import annotations
 
-from vigil.ctl.actions.base import COMPLETE_GROUPS, Action, print_json, take_json_flag
+from vigil.ctl.actions.base import (
+    COMPLETE_GROUPS,
+    Action,
+    Outcomes,
+    print_json,
+    take_json_flag,
+)
 from vigil.ctl.errors import Fault
 from vigil.ctl.exit_codes import InitExit
 from vigil.ctl.names import make_namespec
@@ -16,13 +22,20 @@ from vigil.faults import Faults
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (slow)
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from vigil.ctl.controller import Controller
 
 AVAIL_JSON_FIELDS = ("group", "name", "inuse", "autostart", "group_prio", "process_prio")
+GROUP_RESULTS_JSON_HELP = (
+    "\t\t\tWith --json: a JSON array of one object per group with the keys",
+    "\t\t\tname, action, status (SUCCESS or the fault's name), code, message",
+)
 
 
 class AvailAction(Action):
     name = "avail"
+    speaks_json = True
     help_lines = ("avail\t\t\tDisplay all configured processes",)
     more_help_lines = (
         "avail --json\t\tThe same as a JSON array of one object per process with the",
@@ -66,10 +79,16 @@ def reload_config(ctl: Controller) -> tuple[list[str], list[str], list[str]]:
 
 class RereadAction(Action):
     name = "reread"
+    speaks_json = True
     help_lines = ("reread \t\t\tReload the daemon's configuration files without add/remove",)
+    more_help_lines = (
+        'reread --json\t\tThe changes as JSON: {"added": [...], "changed": [...],',
+        '\t\t\t"removed": [...]}, group names in each',
+    )
 
     def run(self, ctl: Controller, arg: str) -> bool:
-        if self.refuse_arguments(ctl, arg):
+        words, as_json = take_json_flag(arg.split())
+        if self.refuse_arguments(ctl, " ".join(words)):
             return False
         try:
             added, changed, removed = reload_config(ctl)
@@ -81,6 +100,10 @@ class RereadAction(Action):
                 ctl.output(f"ERROR: {fault.text}")
             else:
                 raise
+            return False
+        if as_json:
+            kinds = {"added": added, "changed": changed, "removed": removed}
+            print_json(ctl, {kind: sorted(names) for kind, names in kinds.items()})
             return False
         changes = {name: "available" for name in added}
         changes.update((name, "changed") for name in changed)
@@ -95,14 +118,21 @@ class RereadAction(Action):
 class UpdateAction(Action):
     name = "update"
     completes = COMPLETE_GROUPS
+    speaks_json = True
     help_lines = (
         "update\t\t\tReload config and add/remove as necessary, and will restart affected programs",
         "update all\t\tReload config and add/remove as necessary, and will restart affected "
         "programs",
         "update <gname> [...]\tUpdate specific groups",
     )
+    more_help_lines = (
+        "update --json [...]",
+        *GROUP_RESULTS_JSON_HELP,
+        "\t\t\t(action: remove, update or add)",
+    )
 
     def run(self, ctl: Controller, arg: str) -> bool:
+        words, as_json = take_json_flag(arg.split())
         try:
             added, changed, removed = reload_config(ctl)
         except Fault as fault:
@@ -111,96 +141,125 @@ class UpdateAction(Action):
                 raise
             ctl.output("ERROR: already shutting down")
             return False
+        outcomes = Outcomes(ctl, as_json)
         # Names in the order given, each once; "all" is the same as no names.
-        wanted = list(dict.fromkeys(arg.split()))
+        wanted = list(dict.fromkeys(words))
         if "all" in wanted:
             wanted = []
         if wanted:
-            self._check_names(ctl, wanted, added)
+            self._check_names(ctl, wanted, added, outcomes)
         for group in removed:
             if not wanted or group in wanted:
-                self._remove(ctl, group)
+                self._remove(ctl, group, outcomes)
         for group in changed:
             if not wanted or group in wanted:
                 # Any change restarts the whole group: stop, remove, add back.
                 ctl.supervisor("stopProcessGroup", group)
-                ctl.output(f"{group}: stopped")
+                outcomes.note(f"{group}: stopped")
                 ctl.supervisor("removeProcessGroup", group)
                 ctl.supervisor("addProcessGroup", group)
-                ctl.output(f"{group}: updated process group")
+                message = "updated process group"
+                outcomes.add(f"{group}: {message}", "update", group, Faults.SUCCESS, message)
         for group in added:
             if not wanted or group in wanted:
                 ctl.supervisor("addProcessGroup", group)
-                ctl.output(f"{group}: added process group")
+                message = "added process group"
+                outcomes.add(f"{group}: {message}", "add", group, Faults.SUCCESS, message)
+        outcomes.finish()
         return False
 
-    @staticmethod
-    def _check_names(ctl: Controller, wanted: list[str], added: list[str]) -> None:
+    def _check_names(
+        self, ctl: Controller, wanted: list[str], added: list[str], outcomes: Outcomes
+    ) -> None:
         infos = ctl.all_process_info()
         assert isinstance(infos, list)
         known = {info["group"] for info in infos} | set(added)
         for group in wanted:
             if group not in known:
-                ctl.output(f"ERROR: no such group: {group}")
+                text = f"ERROR: no such group: {group}"
+                outcomes.add(text, self.name, group, Faults.BAD_NAME, "no such group")
                 ctl.exit_status = InitExit.GENERIC
 
     @staticmethod
-    def _remove(ctl: Controller, group: str) -> None:
+    def _remove(ctl: Controller, group: str, outcomes: Outcomes) -> None:
         results = ctl.supervisor("stopProcessGroup", group)
         assert isinstance(results, list)
-        ctl.output(f"{group}: stopped")
+        outcomes.note(f"{group}: stopped")
         if any(result["status"] == Faults.FAILED for result in results):
-            ctl.output(f"{group}: has problems; not removing")
+            message = "has problems; not removing"
+            outcomes.add(f"{group}: {message}", "remove", group, Faults.FAILED, message)
             ctl.exit_status = InitExit.GENERIC
             return
         ctl.supervisor("removeProcessGroup", group)
-        ctl.output(f"{group}: removed process group")
+        message = "removed process group"
+        outcomes.add(f"{group}: {message}", "remove", group, Faults.SUCCESS, message)
 
 
-class AddAction(Action):
+# What ``add`` and ``remove`` print for each fault: (the text line, its words, a failure?).
+_ADD_FAULTS: dict[int, tuple[str, str, bool]] = {
+    Faults.SHUTDOWN_STATE: ("ERROR: shutting down", "shutting down", True),
+    # Not a failure: the group is there, as asked.
+    Faults.ALREADY_ADDED: (
+        "ERROR: process group already active",
+        "process group already active",
+        False,
+    ),
+    Faults.BAD_NAME: ("ERROR: no such process/group: {name}", "no such process/group", True),
+}
+_REMOVE_FAULTS: dict[int, tuple[str, str, bool]] = {
+    Faults.STILL_RUNNING: (
+        "ERROR: process/group still running: {name}",
+        "process/group still running",
+        True,
+    ),
+    Faults.BAD_NAME: ("ERROR: no such process/group: {name}", "no such process/group", True),
+}
+
+
+class _GroupChangeAction(Action):
+    """``add`` and ``remove``: one XML-RPC call and one result per name."""
+
+    completes = COMPLETE_GROUPS
+    speaks_json = True
+    method = ""
+    done = ""
+    faults: Mapping[int, tuple[str, str, bool]] = {}
+
+    def run(self, ctl: Controller, arg: str) -> bool:
+        names, as_json = take_json_flag(arg.split())
+        outcomes = Outcomes(ctl, as_json)
+        for name in names:
+            try:
+                ctl.supervisor(self.method, name)
+            except Fault as fault:
+                known = self.faults.get(fault.code)
+                if known is None:
+                    ctl.exit_status = InitExit.GENERIC
+                    raise
+                text, message, failed = known
+                outcomes.add(text.format(name=name), self.name, name, fault.code, message)
+                if failed:
+                    ctl.exit_status = InitExit.GENERIC
+            else:
+                text = f"{name}: {self.done}"
+                outcomes.add(text, self.name, name, Faults.SUCCESS, self.done)
+        outcomes.finish()
+        return False
+
+
+class AddAction(_GroupChangeAction):
     name = "add"
-    completes = COMPLETE_GROUPS
     help_lines = ("add <name> [...]\tActivates any updates in config for process/group",)
-
-    def run(self, ctl: Controller, arg: str) -> bool:
-        for name in arg.split():
-            try:
-                ctl.supervisor("addProcessGroup", name)
-            except Fault as fault:
-                if fault.code == Faults.SHUTDOWN_STATE:
-                    ctl.output("ERROR: shutting down")
-                    ctl.exit_status = InitExit.GENERIC
-                elif fault.code == Faults.ALREADY_ADDED:
-                    # Not a failure: the group is there, as asked.
-                    ctl.output("ERROR: process group already active")
-                elif fault.code == Faults.BAD_NAME:
-                    ctl.output(f"ERROR: no such process/group: {name}")
-                    ctl.exit_status = InitExit.GENERIC
-                else:
-                    ctl.exit_status = InitExit.GENERIC
-                    raise
-            else:
-                ctl.output(f"{name}: added process group")
-        return False
+    more_help_lines = ("add --json <name> [...]", *GROUP_RESULTS_JSON_HELP)
+    method = "addProcessGroup"
+    done = "added process group"
+    faults = _ADD_FAULTS
 
 
-class RemoveAction(Action):
+class RemoveAction(_GroupChangeAction):
     name = "remove"
-    completes = COMPLETE_GROUPS
     help_lines = ("remove <name> [...]\tRemoves process/group from active config",)
-
-    def run(self, ctl: Controller, arg: str) -> bool:
-        for name in arg.split():
-            try:
-                ctl.supervisor("removeProcessGroup", name)
-            except Fault as fault:
-                ctl.exit_status = InitExit.GENERIC
-                if fault.code == Faults.STILL_RUNNING:
-                    ctl.output(f"ERROR: process/group still running: {name}")
-                elif fault.code == Faults.BAD_NAME:
-                    ctl.output(f"ERROR: no such process/group: {name}")
-                else:
-                    raise
-            else:
-                ctl.output(f"{name}: removed process group")
-        return False
+    more_help_lines = ("remove --json <name> [...]", *GROUP_RESULTS_JSON_HELP)
+    method = "removeProcessGroup"
+    done = "removed process group"
+    faults = _REMOVE_FAULTS

@@ -1,13 +1,22 @@
-"""``tail``, ``maintail`` and ``clear``: reading and emptying process and daemon logs."""
+"""``tail``, ``maintail`` and ``clear``: reading and emptying process and daemon logs.
+
+vigil's addition: ``--json`` for each (the one-shot forms of ``tail`` and ``maintail``).
+"""
 
 from __future__ import annotations
 
-from vigil.ctl.actions.base import COMPLETE_PROCESSES, Action
+from vigil.ctl.actions.base import (
+    COMPLETE_PROCESSES,
+    Action,
+    Outcomes,
+    print_json,
+    take_json_flag,
+)
 from vigil.ctl.errors import Fault
 from vigil.ctl.exit_codes import InitExit
 from vigil.ctl.log_stream import follow, logtail_path, warn_about_encoding
 from vigil.ctl.names import make_namespec, split_namespec
-from vigil.ctl.output import clear_result
+from vigil.ctl.output import clear_outcome
 from vigil.faults import Faults
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (slow)
@@ -15,6 +24,7 @@ if TYPE_CHECKING:
     from vigil.ctl.controller import Controller
 
 DEFAULT_TAIL_BYTES = 1600
+CHANNELS = ("stdout", "stderr")
 _READ_ERRORS: dict[int, str] = {
     Faults.NO_FILE: "no log file",
     Faults.FAILED: "unknown error reading log",
@@ -24,6 +34,7 @@ _READ_ERRORS: dict[int, str] = {
 class TailAction(Action):
     name = "tail"
     completes = COMPLETE_PROCESSES
+    speaks_json = True
     help_lines = (
         "tail [-f] <name> [stdout|stderr] (default stdout)\n"
         "Ex:\n"
@@ -32,11 +43,12 @@ class TailAction(Action):
         "tail -100 <name>\tlast 100 *bytes* of process stdout\n"
         "tail <name> stderr\tlast 1600 *bytes* of process stderr",
     )
+    more_help_lines = ('tail --json [-N] <name> [stdout|stderr]\t{"name", "channel", "data"}',)
 
     def run(self, ctl: Controller, arg: str) -> bool:
+        words, as_json = take_json_flag(arg.split())
         if not ctl.upcheck():
             return False
-        words = arg.split()
         if not words or len(words) > 3:
             ctl.output("Error: too few arguments" if not words else "Error: too many arguments")
             ctl.exit_status = InitExit.GENERIC
@@ -48,7 +60,7 @@ class TailAction(Action):
         # With a channel the name is the first word and the channel the last.
         name = words[0]
         channel = words[-1].lower() if len(words) > 1 else "stdout"
-        if channel not in ("stdout", "stderr"):
+        if channel not in CHANNELS:
             return self._fail(ctl, f"Error: bad channel {channel!r}")
         size = DEFAULT_TAIL_BYTES
         if modifier == "-f":
@@ -59,7 +71,8 @@ class TailAction(Action):
                 size = int(modifier[1:])
             except ValueError:
                 return self._fail(ctl, f"Error: bad argument {modifier}")
-        warn_about_encoding(ctl)
+        if not as_json:
+            warn_about_encoding(ctl)
         method = "readProcessStdoutLog" if channel == "stdout" else "readProcessStderrLog"
         try:
             text = ctl.supervisor(method, name, -size, 0)
@@ -70,7 +83,10 @@ class TailAction(Action):
                 raise
             ctl.output(f"{name}: ERROR ({reason})")
             return False
-        ctl.output(str(text))
+        if as_json:
+            print_json(ctl, {"name": name, "channel": channel, "data": str(text)})
+        else:
+            ctl.output(str(text))
         return False
 
     @staticmethod
@@ -82,17 +98,19 @@ class TailAction(Action):
 
 class MaintailAction(Action):
     name = "maintail"
+    speaks_json = True
     help_lines = (
         "maintail -f \tContinuous tail of supervisor main log file (Ctrl-C to exit)",
         "maintail -100\tlast 100 *bytes* of supervisord main log file",
         "maintail\tlast 1600 *bytes* of supervisor main log file",
         "",
     )
+    more_help_lines = ('maintail --json [-N]\t{"data": the text}',)
 
     def run(self, ctl: Controller, arg: str) -> bool:
+        words, as_json = take_json_flag(arg.split())
         if not ctl.upcheck():
             return False
-        words = arg.split()
         if len(words) > 1:
             ctl.output("Error: too many arguments")
             ctl.exit_status = InitExit.GENERIC
@@ -120,43 +138,60 @@ class MaintailAction(Action):
                 raise
             ctl.output(f"supervisord: ERROR ({reason})")
             return False
-        ctl.output(str(text))
+        if as_json:
+            print_json(ctl, {"data": str(text)})
+        else:
+            ctl.output(str(text))
         return False
 
 
 class ClearAction(Action):
     name = "clear"
     completes = COMPLETE_PROCESSES
+    speaks_json = True
     help_lines = (
         "clear <name>\t\tClear a process' log files.",
         "clear <name> <name>\tClear multiple process' log files",
         "clear all\t\tClear all process' log files",
     )
+    more_help_lines = (
+        "clear --json <name> ...",
+        "\t\t\tWith --json: a JSON array of one object per result with the keys",
+        "\t\t\tname, action, status (SUCCESS or the fault's name), code, message",
+    )
 
     def run(self, ctl: Controller, arg: str) -> bool:
+        names, as_json = take_json_flag(arg.split())
         if not ctl.upcheck():
             return False
-        names = arg.split()
         if not names:
             ctl.output("Error: clear requires a process name")
             ctl.exit_status = InitExit.GENERIC
             self.show_help(ctl)
             return False
+        outcomes = Outcomes(ctl, as_json)
         if "all" in names:
             results = ctl.supervisor("clearAllProcessLogs")
             assert isinstance(results, list)
             for result in results:
                 code = int(result["status"])
-                ctl.output(clear_result(str(result["group"]), str(result["name"]), code))
+                gname, pname = str(result["group"]), str(result["name"])
+                text, message = clear_outcome(gname, pname, code)
+                outcomes.add(text, self.name, make_namespec(gname, pname), code, message)
                 ctl.record_fault(code)
-            return False
-        for name in names:
-            group, process = split_namespec(name)
-            try:
-                ctl.supervisor("clearProcessLogs", name)
-            except Fault as fault:
-                ctl.output(clear_result(group, process, fault.code))
-                ctl.record_fault(fault.code)
-            else:
-                ctl.output(f"{make_namespec(group, str(process))}: cleared")
+        else:
+            for name in names:
+                group, process = split_namespec(name)
+                try:
+                    ctl.supervisor("clearProcessLogs", name)
+                except Fault as fault:
+                    text, message = clear_outcome(group, process, fault.code)
+                    namespec = make_namespec(group, str(process))
+                    outcomes.add(text, self.name, namespec, fault.code, message)
+                    ctl.record_fault(fault.code)
+                else:
+                    namespec = make_namespec(group, str(process))
+                    text = f"{namespec}: cleared"
+                    outcomes.add(text, self.name, namespec, Faults.SUCCESS, "cleared")
+        outcomes.finish()
         return False

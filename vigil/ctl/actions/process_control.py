@@ -3,20 +3,28 @@
 Each takes process names, ``group:*`` for a whole group, or ``all``. A per-process failure is
 printed and sets the exit status (7 when the program is dead, 1 otherwise) except the one
 failure the action shrugs off: starting a started process, stopping a stopped one.
+
+With ``--json`` the lines become one JSON array of records (see `result_record`), printed once
+the action is done; ``restart`` gives its stop records, then its start records.
 """
 
 from __future__ import annotations
 
-from vigil.ctl.actions.base import COMPLETE_PROCESSES, Action
+from vigil.ctl.actions.base import COMPLETE_PROCESSES, Action, Outcomes, take_json_flag
 from vigil.ctl.errors import Fault
 from vigil.ctl.exit_codes import InitExit
 from vigil.ctl.names import make_namespec, split_namespec
-from vigil.ctl.output import signal_result, start_result
+from vigil.ctl.output import signal_outcome, start_outcome
 from vigil.faults import Faults
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (slow)
 if TYPE_CHECKING:
     from vigil.ctl.controller import Controller
+
+RESULTS_JSON_HELP = (
+    "\t\t\tWith --json: a JSON array of one object per result with the keys",
+    "\t\t\tname, action, status (SUCCESS or the fault's name), code, message",
+)
 
 
 def _results(value: object) -> list[dict[str, object]]:
@@ -32,7 +40,25 @@ def _code(result: dict[str, object]) -> int:
     return code
 
 
-class StartAction(Action):
+class _ResultsAction(Action):
+    """An action whose output is one result per process: ``run`` parses ``--json`` and
+    prints the records at the end; `act` does the work (``restart`` runs two of them)."""
+
+    speaks_json = True
+
+    def run(self, ctl: Controller, arg: str) -> bool:
+        names, as_json = take_json_flag(arg.split())
+        outcomes = Outcomes(ctl, as_json)
+        if self.act(ctl, names, outcomes):
+            outcomes.finish()
+        return False
+
+    def act(self, ctl: Controller, names: list[str], outcomes: Outcomes) -> bool:
+        """Do the action; False if it stopped before doing anything (no server, no names)."""
+        raise NotImplementedError
+
+
+class StartAction(_ResultsAction):
     name = "start"
     completes = COMPLETE_PROCESSES
     help_lines = (
@@ -41,53 +67,87 @@ class StartAction(Action):
         "start <name> <name>\tStart multiple processes or groups",
         "start all\t\tStart all processes",
     )
+    more_help_lines = ("start --json <name> ...", *RESULTS_JSON_HELP)
 
-    def run(self, ctl: Controller, arg: str) -> bool:
+    def act(self, ctl: Controller, names: list[str], outcomes: Outcomes) -> bool:
         if not ctl.upcheck():
             return False
-        names = arg.split()
         if not names:
             ctl.output("Error: start requires a process name")
             ctl.exit_status = InitExit.INVALID_ARGS
             self.show_help(ctl)
             return False
         if "all" in names:
-            self._show(ctl, _results(ctl.supervisor("startAllProcesses")))
-            return False
+            self._show(ctl, _results(ctl.supervisor("startAllProcesses")), outcomes)
+            return True
         for name in names:
             group, process = split_namespec(name)
             if process is None:
-                self._start_group(ctl, group)
+                self._start_group(ctl, group, outcomes)
                 continue
             try:
                 ctl.supervisor("startProcess", name)
             except Fault as fault:
-                ctl.output(start_result(group, process, fault.code))
+                text, message = start_outcome(group, process, fault.code)
+                outcomes.add(text, self.name, make_namespec(group, process), fault.code, message)
                 ctl.record_fault(fault.code, Faults.ALREADY_STARTED)
             else:
-                ctl.output(f"{make_namespec(group, process)}: started")
-        return False
+                namespec = make_namespec(group, process)
+                text = f"{namespec}: started"
+                outcomes.add(text, self.name, namespec, Faults.SUCCESS, "started")
+        return True
 
-    def _start_group(self, ctl: Controller, group: str) -> None:
+    def _start_group(self, ctl: Controller, group: str, outcomes: Outcomes) -> None:
         try:
             results = _results(ctl.supervisor("startProcessGroup", group))
         except Fault as fault:
             if fault.code != Faults.BAD_NAME:
                 ctl.exit_status = InitExit.GENERIC
                 raise
-            ctl.output(f"{group}: ERROR (no such group)")
+            text = f"{group}: ERROR (no such group)"
+            outcomes.add(text, self.name, group, fault.code, "no such group")
             ctl.exit_status = InitExit.INVALID_ARGS
             return
-        self._show(ctl, results)
+        self._show(ctl, results, outcomes)
 
-    @staticmethod
-    def _show(ctl: Controller, results: list[dict[str, object]]) -> None:
+    def _show(self, ctl: Controller, results: list[dict[str, object]], outcomes: Outcomes) -> None:
         for result in results:
-            ctl.output(start_result(str(result["group"]), str(result["name"]), _code(result)))
-            ctl.record_fault(_code(result), Faults.ALREADY_STARTED)
+            group, process, code = str(result["group"]), str(result["name"]), _code(result)
+            text, message = start_outcome(group, process, code)
+            outcomes.add(text, self.name, make_namespec(group, process), code, message)
+            ctl.record_fault(code, Faults.ALREADY_STARTED)
 
 
-class StopAction(Action):
+class _SignalLikeAction(_ResultsAction):
+    """``stop`` and ``signal``: the same results, the same failures."""
+
+    success = ""
+    ignored: int | None = None  # the fault that is not a failure
+
+    def _one(self, ctl: Controller, name: str, outcomes: Outcomes, *params: object) -> None:
+        group, process = split_namespec(name)
+        namespec = make_namespec(group, str(process))
+        try:
+            ctl.supervisor(self.name + "Process", name, *params)
+        except Fault as fault:
+            text, message = signal_outcome(group, process, fault.code, fault.text, self.success)
+            outcomes.add(text, self.name, namespec, fault.code, message)
+            ctl.record_fault(fault.code, self.ignored)
+        else:
+            text = f"{namespec}: {self.success}"
+            outcomes.add(text, self.name, namespec, Faults.SUCCESS, self.success)
+
+    def _show(self, ctl: Controller, results: list[dict[str, object]], outcomes: Outcomes) -> None:
+        for result in results:
+            group, process, code = str(result["group"]), str(result["name"]), _code(result)
+            text, message = signal_outcome(
+                group, process, code, str(result["description"]), self.success
+            )
+            outcomes.add(text, self.name, make_namespec(group, process), code, message)
+            ctl.record_fault(code, self.ignored)
+
+
+class StopAction(_SignalLikeAction):
     name = "stop"
     completes = COMPLETE_PROCESSES
     help_lines = (
@@ -96,64 +156,46 @@ class StopAction(Action):
         "stop <name> <name>\tStop multiple processes or groups",
         "stop all\t\tStop all processes",
     )
+    more_help_lines = ("stop --json <name> ...", *RESULTS_JSON_HELP)
+    success = "stopped"
+    ignored = Faults.NOT_RUNNING
 
-    def run(self, ctl: Controller, arg: str) -> bool:
+    def act(self, ctl: Controller, names: list[str], outcomes: Outcomes) -> bool:
         if not ctl.upcheck():
             return False
-        names = arg.split()
         if not names:
             ctl.output("Error: stop requires a process name")
             ctl.exit_status = InitExit.GENERIC
             self.show_help(ctl)
             return False
         if "all" in names:
-            self._show(ctl, _results(ctl.supervisor("stopAllProcesses")))
-            return False
+            self._show(ctl, _results(ctl.supervisor("stopAllProcesses")), outcomes)
+            return True
         for name in names:
             group, process = split_namespec(name)
             if process is None:
-                self._stop_group(ctl, group)
-                continue
-            try:
-                ctl.supervisor("stopProcess", name)
-            except Fault as fault:
-                ctl.output(signal_result(group, process, fault.code, fault.text, "stopped"))
-                ctl.record_fault(fault.code, Faults.NOT_RUNNING)
+                self._stop_group(ctl, group, outcomes)
             else:
-                ctl.output(f"{make_namespec(group, process)}: stopped")
-        return False
+                self._one(ctl, name, outcomes)
+        return True
 
-    def _stop_group(self, ctl: Controller, group: str) -> None:
+    def _stop_group(self, ctl: Controller, group: str, outcomes: Outcomes) -> None:
         try:
             results = _results(ctl.supervisor("stopProcessGroup", group))
         except Fault as fault:
             ctl.exit_status = InitExit.GENERIC
             if fault.code != Faults.BAD_NAME:
                 raise
-            ctl.output(f"{group}: ERROR (no such group)")
+            text = f"{group}: ERROR (no such group)"
+            outcomes.add(text, self.name, group, fault.code, "no such group")
             return
-        self._show(ctl, results)
-
-    @staticmethod
-    def _show(ctl: Controller, results: list[dict[str, object]]) -> None:
-        for result in results:
-            ctl.output(_result_line(result, "stopped"))
-            ctl.record_fault(_code(result), Faults.NOT_RUNNING)
-
-
-def _result_line(result: dict[str, object], success: str) -> str:
-    return signal_result(
-        str(result["group"]),
-        str(result["name"]),
-        _code(result),
-        str(result["description"]),
-        success,
-    )
+        self._show(ctl, results, outcomes)
 
 
 class RestartAction(Action):
     name = "restart"
     completes = COMPLETE_PROCESSES
+    speaks_json = True
     help_lines = (
         "restart <name>\t\tRestart a process",
         "restart <gname>:*\tRestart all processes in a group",
@@ -161,22 +203,31 @@ class RestartAction(Action):
         "restart all\t\tRestart all processes",
         "Note: restart does not reread config files. For that, see reread and update.",
     )
+    more_help_lines = (
+        "restart --json <name> ...",
+        *RESULTS_JSON_HELP,
+        "\t\t\t(the stop results, then the start results)",
+    )
 
     def run(self, ctl: Controller, arg: str) -> bool:
+        names, as_json = take_json_flag(arg.split())
         if not ctl.upcheck():
             return False
-        if not arg.split():
+        if not names:
             ctl.output("Error: restart requires a process name")
             ctl.exit_status = InitExit.GENERIC
             self.show_help(ctl)
             return False
         # Everything named is stopped, then everything named is started (no rolling restart).
-        StopAction().run(ctl, arg)
-        StartAction().run(ctl, arg)
+        outcomes = Outcomes(ctl, as_json)
+        stopped = StopAction().act(ctl, names, outcomes)
+        started = StartAction().act(ctl, names, outcomes)
+        if stopped or started:
+            outcomes.finish()
         return False
 
 
-class SignalAction(Action):
+class SignalAction(_SignalLikeAction):
     name = "signal"
     completes = COMPLETE_PROCESSES
     help_lines = (
@@ -185,47 +236,40 @@ class SignalAction(Action):
         "signal <signal name> <name> <name>\tSignal multiple processes or groups",
         "signal <signal name> all\t\tSignal all processes",
     )
+    more_help_lines = ("signal --json <signal name> <name> ...", *RESULTS_JSON_HELP)
+    success = "signalled"
 
-    def run(self, ctl: Controller, arg: str) -> bool:
+    def act(self, ctl: Controller, names: list[str], outcomes: Outcomes) -> bool:
         if not ctl.upcheck():
             return False
-        words = arg.split()
-        if len(words) < 2:
+        if len(names) < 2:
             ctl.output("Error: signal requires a signal name and a process name")
             self.show_help(ctl)
             ctl.exit_status = InitExit.GENERIC
             return False
-        signal_name, names = words[0], words[1:]
+        signal_name, names = names[0], names[1:]
         if "all" in names:
-            self._show(ctl, _results(ctl.supervisor("signalAllProcesses", signal_name)))
-            return False
+            results = _results(ctl.supervisor("signalAllProcesses", signal_name))
+            self._show(ctl, results, outcomes)
+            return True
         for name in names:
             group, process = split_namespec(name)
             if process is None:
-                self._signal_group(ctl, group, signal_name)
-                continue
-            try:
-                ctl.supervisor("signalProcess", name, signal_name)
-            except Fault as fault:
-                ctl.output(signal_result(group, process, fault.code, fault.text))
-                ctl.record_fault(fault.code)
+                self._signal_group(ctl, group, signal_name, outcomes)
             else:
-                ctl.output(f"{make_namespec(group, process)}: signalled")
-        return False
+                self._one(ctl, name, outcomes, signal_name)
+        return True
 
-    def _signal_group(self, ctl: Controller, group: str, signal_name: str) -> None:
+    def _signal_group(
+        self, ctl: Controller, group: str, signal_name: str, outcomes: Outcomes
+    ) -> None:
         try:
             results = _results(ctl.supervisor("signalProcessGroup", group, signal_name))
         except Fault as fault:
             if fault.code != Faults.BAD_NAME:
                 raise
-            ctl.output(f"{group}: ERROR (no such group)")
+            text = f"{group}: ERROR (no such group)"
+            outcomes.add(text, self.name, group, fault.code, "no such group")
             ctl.exit_status = InitExit.GENERIC
             return
-        self._show(ctl, results)
-
-    @staticmethod
-    def _show(ctl: Controller, results: list[dict[str, object]]) -> None:
-        for result in results:
-            ctl.output(_result_line(result, "signalled"))
-            ctl.record_fault(_code(result))
+        self._show(ctl, results, outcomes)

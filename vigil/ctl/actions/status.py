@@ -1,7 +1,8 @@
 """``status`` and ``pid``: what is running, and under which process id.
 
 Both also speak JSON (``--json``) for scripts; then stdout holds only the JSON document and
-complaints about names go to stderr. Exit statuses are the same either way.
+complaints about names go to stderr (as for every action run with ``--json``). Exit statuses
+are the same either way.
 """
 
 from __future__ import annotations
@@ -61,17 +62,6 @@ def process_infos(result: object) -> list[ProcessInfo]:
     return result
 
 
-def message_sink(ctl: Controller, as_json: bool) -> Callable[[str], None]:
-    """Where complaints go: with the output, or to stderr when stdout carries JSON."""
-    if not as_json:
-        return ctl.output
-
-    def to_stderr(message: str) -> None:
-        ctl.stderr.write(message + "\n")
-
-    return to_stderr
-
-
 def select_processes(
     ctl: Controller, infos: list[ProcessInfo], names: list[str], report: Callable[[str], None]
 ) -> list[ProcessInfo]:
@@ -100,6 +90,7 @@ def select_processes(
 class StatusAction(Action):
     name = "status"
     completes = COMPLETE_PROCESSES
+    speaks_json = True
     help_lines = (
         "status <name>\t\tGet status for a single process",
         "status <gname>:*\tGet status for all processes in a group",
@@ -118,7 +109,7 @@ class StatusAction(Action):
             ctl.exit_status = StatusExit.UNKNOWN
             return False
         infos = process_infos(ctl.all_process_info())
-        selected = select_processes(ctl, infos, names, message_sink(ctl, as_json))
+        selected = select_processes(ctl, infos, names, ctl.output)
         if as_json:
             print_json(ctl, [_status_record(info) for info in selected])
         else:
@@ -138,6 +129,7 @@ def _status_record(info: ProcessInfo) -> dict[str, object]:
 class PidAction(Action):
     name = "pid"
     completes = COMPLETE_PROCESSES
+    speaks_json = True
     help_lines = (
         "pid\t\t\tGet the PID of supervisord.",
         "pid <name>\t\tGet the PID of a single child process by name.",
@@ -179,7 +171,6 @@ class PidAction(Action):
     def _named_pids(ctl: Controller, names: list[str], as_json: bool) -> list[tuple[str, object]]:
         """Pids of named processes, printed as they come unless collected for JSON. An
         unknown name is reported in its place (exit 1); a stopped process has pid 0 (exit 7)."""
-        report = message_sink(ctl, as_json)
         pids: list[tuple[str, object]] = []
         for name in names:
             try:
@@ -188,7 +179,7 @@ class PidAction(Action):
                 ctl.exit_status = InitExit.GENERIC
                 if fault.code != Faults.BAD_NAME:
                     raise
-                report(f"No such process {name}")
+                ctl.output(f"No such process {name}")
                 continue
             pid = info.get("pid") if isinstance(info, dict) else None
             if as_json:
