@@ -18,6 +18,7 @@ import pytest
 
 from tests.ctl.harness import PY, TestDaemon, run_ctl, wait_for_text
 from tests.ctl.programs import ECHO
+from vigil import __version__
 
 PROGRAMS = f"""
 [program:sleeper]
@@ -172,6 +173,19 @@ def test_reread_update_add_and_remove(daemon: TestDaemon) -> None:
     assert ctl(daemon, "update", "--json") == ([], "", 0)
 
 
+def test_version(daemon: TestDaemon) -> None:
+    server_version = "4.3.0" if daemon.kind == "supervisor" else __version__
+    assert ctl(daemon, "version", "--json") == (
+        {
+            "version": "4.3.0",
+            "client": {"implementation": "vigil", "version": __version__},
+            "server": {"implementation": daemon.kind, "version": server_version},
+        },
+        "",
+        0,
+    )
+
+
 def test_tail_and_maintail(daemon: TestDaemon) -> None:
     info = daemon.rpc().supervisor.getProcessInfo("echoer")
     wait_for_text(Path(info["stderr_logfile"]), "hello err")
@@ -196,6 +210,7 @@ COMPLAINTS = [
     (["start", "--json"], "Error: start requires a process name\nstart <name>", 2),
     (["signal", "--json", "HUP"], "Error: signal requires a signal name", 1),
     (["reread", "--json", "x"], "Error: reread accepts no arguments\n", 1),
+    (["version", "--json", "x"], "Error: version accepts no arguments\n", 1),
 ]
 
 
@@ -211,6 +226,7 @@ def test_complaints_go_to_stderr(daemon: TestDaemon) -> None:
     [
         (["status", "--json"], 4),
         (["start", "--json", "x"], 7),
+        (["version", "--json"], 7),
         (["tail", "--json", "x"], 7),
         (["clear", "--json", "x"], 7),
     ],
@@ -222,3 +238,20 @@ def test_no_server_is_said_on_stderr(args: list[str], status: int) -> None:
     assert text.stdout == f"{MISSING_SOCKET} no such file\n"
     assert (result.stdout, result.stderr, result.status) == ("", text.stdout, text.status)
     assert result.status == status
+
+
+def test_version_verbose_tells_vigil_from_supervisor(daemon: TestDaemon) -> None:
+    plain = run_ctl("vigil", ["-c", str(daemon.conf), "version"])
+    assert (plain.stdout, plain.status) == ("4.3.0\n", 0)
+    for flag in ("-v", "--verbose"):
+        result = run_ctl("vigil", ["-c", str(daemon.conf), "version", flag])
+        server = (
+            "Supervisor 4.3.0 (supervisord)"
+            if daemon.kind == "supervisor"
+            else f"vigil {__version__} (supervisord, Supervisor 4.3.0 compatible)"
+        )
+        assert (result.stdout, result.stderr, result.status) == (
+            f"vigil {__version__} (supervisorctl)\n{server}\n",
+            "",
+            0,
+        )

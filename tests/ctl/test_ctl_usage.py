@@ -98,7 +98,7 @@ def test_help_on_each_action_in_one_shell_session() -> None:
 
 JSON_ACTIONS = (
     *("status", "avail", "pid", "start", "stop", "restart", "signal", "clear", "add"),
-    *("remove", "reread", "update", "tail", "maintail"),
+    *("remove", "reread", "update", "tail", "maintail", "version"),
 )
 
 

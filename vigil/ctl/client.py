@@ -62,14 +62,23 @@ class SupervisorClient:
             raise ProtocolError(PROXY_HOST + RPC_PATH, response.status, response.reason)
         return decode_response(response.body)
 
+    def get(self, path: str) -> Response:
+        """``GET path`` on the call connection, with our credentials: the whole answer,
+        whatever its status."""
+        if self._connection is None:
+            self._connection = HTTPConnection(self.address)
+        headers = {"User-Agent": USER_AGENT, **basic_auth(self.username, self.password)}
+        response = self._connection.request("GET", path, headers, b"")
+        self.server = response.headers.get("server", "")
+        return response
+
     def all_process_info(self) -> object:
         """getAllProcessInfo's records. From a vigil daemon (known by its last answer), they
         come from its JSON API: the same records in a third of the bytes and without XML to
         decode, which is most of ``status`` for a large fleet. Anything but a 200 there is
         asked again over XML-RPC, so a fault reads exactly as Supervisor's would."""
         if self.server.startswith(VIGIL_SERVER) and self._connection is not None:
-            headers = {"User-Agent": USER_AGENT, **basic_auth(self.username, self.password)}
-            response = self._connection.request("GET", PROCESSES_PATH, headers, b"")
+            response = self.get(PROCESSES_PATH)
             if response.status == 200:
                 import json  # only here: the XML-RPC commands never need it
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import errno
 
-from vigil.ctl.actions.base import Action
+from vigil import __version__
+from vigil.ctl.actions.base import Action, print_json, take_json_flag
 from vigil.ctl.actions.status import StatusAction
+from vigil.ctl.client import VIGIL_SERVER
 from vigil.ctl.errors import Fault
 from vigil.ctl.exit_codes import InitExit
 from vigil.ctl.options import split_scheme
@@ -23,15 +25,67 @@ def confirmed(ctl: Controller, question: str) -> bool:
     return ctl.read_line(question).lower().startswith("y")
 
 
+VERBOSE_FLAGS = ("--verbose", "-v")
+DAEMON_PATH = "/api/v1/daemon"  # a vigil daemon's JSON API; a Supervisor daemon has none
+
+
 class VersionAction(Action):
     name = "version"
+    speaks_json = True
     help_lines = ("version\t\t\tShow the version of the remote supervisord process",)
+    more_help_lines = (
+        "version -v|--verbose\tWhich supervisorctl and which supervisord: vigil's or",
+        "\t\t\tSupervisor's, and their versions",
+        'version --json\t\t{"version": what version prints, "client": {...},',
+        '\t\t\t"server": {...}}, each {"implementation", "version"}',
+    )
 
     def run(self, ctl: Controller, arg: str) -> bool:
-        if self.refuse_arguments(ctl, arg) or not ctl.upcheck():
+        words, as_json = take_json_flag(arg.split())
+        verbose = any(word in VERBOSE_FLAGS for word in words)
+        words = [word for word in words if word not in VERBOSE_FLAGS]
+        if self.refuse_arguments(ctl, " ".join(words)) or not ctl.upcheck():
             return False
-        ctl.output(str(ctl.supervisor("getSupervisorVersion")))
+        version = str(ctl.supervisor("getSupervisorVersion"))
+        if not (verbose or as_json):
+            ctl.output(version)
+            return False
+        implementation, server_version = server_identity(ctl, version)
+        if as_json:
+            print_json(
+                ctl,
+                {
+                    "version": version,
+                    "client": {"implementation": "vigil", "version": __version__},
+                    "server": {"implementation": implementation, "version": server_version},
+                },
+            )
+            return False
+        ctl.output(f"vigil {__version__} (supervisorctl)")
+        if implementation == "vigil":
+            ctl.output(f"vigil {server_version} (supervisord, Supervisor {version} compatible)")
+        else:
+            ctl.output(f"Supervisor {server_version} (supervisord)")
         return False
+
+
+def server_identity(ctl: Controller, supervisor_version: str) -> tuple[str, str]:
+    """(``vigil`` or ``supervisor``, its version) of the daemon. A vigil daemon says so in
+    its JSON API; Supervisor's has no such route (404). Should the API not answer (refused,
+    broken), the Server header of vigil's answers (``vigil/<version>``) still tells."""
+    response = ctl.client.get(DAEMON_PATH)
+    if response.status == 200:
+        import json
+
+        try:
+            document = json.loads(response.body)
+            return str(document["implementation"]), str(document["version"])
+        except (ValueError, TypeError, KeyError):
+            pass
+    server = ctl.client.server
+    if server.startswith(VIGIL_SERVER):
+        return "vigil", server[len(VIGIL_SERVER) :].split(" ", 1)[0]
+    return "supervisor", supervisor_version
 
 
 class ReloadAction(Action):
