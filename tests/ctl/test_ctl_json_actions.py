@@ -211,6 +211,7 @@ COMPLAINTS = [
     (["signal", "--json", "HUP"], "Error: signal requires a signal name", 1),
     (["reread", "--json", "x"], "Error: reread accepts no arguments\n", 1),
     (["version", "--json", "x"], "Error: version accepts no arguments\n", 1),
+    (["tail", "-f", "--json"], "Error: tail requires process name\n", 1),
 ]
 
 

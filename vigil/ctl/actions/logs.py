@@ -1,6 +1,8 @@
 """``tail``, ``maintail`` and ``clear``: reading and emptying process and daemon logs.
 
-vigil's addition: ``--json`` for each (the one-shot forms of ``tail`` and ``maintail``).
+vigil's additions: ``--json`` for each, and ``tail -f`` of several processes at once
+(``tail -f web:* worker``), each line after its process's name as ``docker compose logs -f``
+shows them. ``tail -f`` of one process stays Supervisor's byte for byte.
 """
 
 from __future__ import annotations
@@ -14,9 +16,15 @@ from vigil.ctl.actions.base import (
 )
 from vigil.ctl.errors import Fault
 from vigil.ctl.exit_codes import InitExit
-from vigil.ctl.log_stream import follow, logtail_path, warn_about_encoding
+from vigil.ctl.log_stream import (
+    FollowedLog,
+    follow,
+    follow_many,
+    logtail_path,
+    warn_about_encoding,
+)
 from vigil.ctl.names import make_namespec, split_namespec
-from vigil.ctl.output import clear_outcome
+from vigil.ctl.output import clear_outcome, info_namespec
 from vigil.faults import Faults
 
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (slow)
@@ -31,6 +39,12 @@ _READ_ERRORS: dict[int, str] = {
 }
 
 
+def _names_many(names: list[str]) -> bool:
+    """Whether ``tail -f`` names more than one process: several names, or a whole group
+    (``g:*``), or ``all``."""
+    return len(names) > 1 or names[0] == "all" or split_namespec(names[0])[1] is None
+
+
 class TailAction(Action):
     name = "tail"
     completes = COMPLETE_PROCESSES
@@ -43,12 +57,25 @@ class TailAction(Action):
         "tail -100 <name>\tlast 100 *bytes* of process stdout\n"
         "tail <name> stderr\tlast 1600 *bytes* of process stderr",
     )
-    more_help_lines = ('tail --json [-N] <name> [stdout|stderr]\t{"name", "channel", "data"}',)
+    more_help_lines = (
+        "tail -f <name> <gname>:* ... [stdout|stderr]",
+        "\t\t\tContinuous tail of several processes (or all), each line",
+        "\t\t\tafter its process name and ' | ', coloured per process",
+        "\t\t\tas --color says",
+        'tail --json [-N] <name> [stdout|stderr]\t{"name", "channel", "data"}',
+        "tail -f --json <name> ...\tOne such JSON object per line, as lines come",
+    )
 
     def run(self, ctl: Controller, arg: str) -> bool:
         words, as_json = take_json_flag(arg.split())
         if not ctl.upcheck():
             return False
+        if len(words) > 1 and words[0] == "-f":
+            names = words[1:]
+            if len(names) > 1 and names[-1].lower() in CHANNELS:
+                names = names[:-1]
+            if as_json or _names_many(names):
+                return self._follow(ctl, words[1:], as_json)
         if not words or len(words) > 3:
             ctl.output("Error: too few arguments" if not words else "Error: too many arguments")
             ctl.exit_status = InitExit.GENERIC
@@ -89,6 +116,47 @@ class TailAction(Action):
             ctl.output(str(text))
         return False
 
+    def _follow(self, ctl: Controller, names: list[str], as_json: bool) -> bool:
+        """``tail -f`` of the processes named (``g:*`` and ``all`` included), each on its
+        channel: the last word when it is one, else stdout."""
+        channel = "stdout"
+        if len(names) > 1 and names[-1].lower() in CHANNELS:
+            channel = names.pop().lower()
+        namespecs = self._expand(ctl, names)
+        if not namespecs:
+            return False
+        from vigil.ctl.actions.status import wants_colour
+
+        logs = [
+            FollowedLog(name, logtail_path(name, channel), {"name": name, "channel": channel})
+            for name in namespecs
+        ]
+        follow_many(ctl, logs, colour=wants_colour(ctl) and not as_json, as_json=as_json)
+        return False
+
+    @staticmethod
+    def _expand(ctl: Controller, names: list[str]) -> list[str]:
+        """The processes the names mean, each once, in the order named; a name that means
+        none is reported on stderr (with the streams' own complaints, away from the logs)
+        and sets exit status 1."""
+        infos = ctl.all_process_info()
+        assert isinstance(infos, list)
+        found: dict[str, None] = {}
+        for name in names:
+            group, process = split_namespec(name)
+            matches = [
+                info_namespec(info)
+                for info in infos
+                if name == "all"
+                or (info["group"] == group and (process is None or info["name"] == process))
+            ]
+            if not matches:
+                ctl.exit_status = InitExit.GENERIC
+                what = "no such group" if process is None else "no such process"
+                ctl.stderr.write(f"{group if process is None else name}: ERROR ({what})\n")
+            found.update(dict.fromkeys(matches))
+        return list(found)
+
     @staticmethod
     def _fail(ctl: Controller, message: str) -> bool:
         ctl.output(message)
@@ -105,7 +173,10 @@ class MaintailAction(Action):
         "maintail\tlast 1600 *bytes* of supervisor main log file",
         "",
     )
-    more_help_lines = ('maintail --json [-N]\t{"data": the text}',)
+    more_help_lines = (
+        'maintail --json [-N]\t{"data": the text}',
+        "maintail -f --json\tOne such JSON object per line, as lines come",
+    )
 
     def run(self, ctl: Controller, arg: str) -> bool:
         words, as_json = take_json_flag(arg.split())
@@ -119,7 +190,11 @@ class MaintailAction(Action):
         size = DEFAULT_TAIL_BYTES
         if words:
             if words[0] == "-f":
-                follow(ctl, "/mainlogtail")
+                if as_json:
+                    main_log = FollowedLog("supervisord", "/mainlogtail", {})
+                    follow_many(ctl, [main_log], colour=False, as_json=True)
+                else:
+                    follow(ctl, "/mainlogtail")
                 return False
             try:
                 if not words[0].startswith("-"):
