@@ -8,7 +8,9 @@ import sys
 from vigil.ctl.actions import builtin_actions
 from vigil.ctl.controller import Controller
 from vigil.ctl.options import HELP_TEXT, HelpRequested, UsageError, parse_command_line
-from vigil.ctl.settings import resolve_settings
+from vigil.ctl.settings import ClientSettings, resolve_settings
+
+COMPLETION = "completion"
 
 # The exit status of a run cut short by Ctrl-C (128 + SIGINT), as shells report it.
 INTERRUPTED = 130
@@ -27,7 +29,12 @@ def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
     try:
         command_line = parse_command_line(args)
-        settings, warnings = resolve_settings(command_line, program)
+        if command_line.args[:1] == [COMPLETION]:
+            # Needs neither server nor configuration file: a package can make the scripts
+            # where the file is missing or has no [supervisorctl] section.
+            settings, warnings = ClientSettings.defaults(), list[str]()
+        else:
+            settings, warnings = resolve_settings(command_line, program)
     except HelpRequested:
         sys.stdout.write(HELP_TEXT.replace("%s", program) + "\n")
         sys.exit(0)

@@ -35,6 +35,19 @@ class ClientSettings:
         self.interactive = interactive
         self.color = color  # "auto", "always" or "never": see CtlConfig.color
 
+    @classmethod
+    def defaults(cls) -> ClientSettings:
+        """The settings without configuration file or options."""
+        return cls(
+            serverurl=DEFAULT_SERVERURL,
+            username=None,
+            password=None,
+            prompt=DEFAULT_PROMPT,
+            history_file=None,
+            interactive=False,
+            color=DEFAULT_COLOR,
+        )
+
 
 # What supervisorctl uses without a configuration file: CtlConfig's defaults (a test holds
 # them equal), repeated so that a run without a file does not import the config package.
@@ -52,15 +65,8 @@ def resolve_settings(line: CommandLine, argv0: str) -> tuple[ClientSettings, lis
         from vigil.config.search import find_config
 
         path = find_config(argv0)
-    settings = ClientSettings(
-        serverurl=DEFAULT_SERVERURL,
-        username=None,
-        password=None,
-        prompt=DEFAULT_PROMPT,
-        history_file=None,
-        interactive=bool(line.interactive) or not line.args,
-        color=DEFAULT_COLOR,
-    )
+    settings = ClientSettings.defaults()
+    settings.interactive = bool(line.interactive) or not line.args
     warnings: list[str] = []
     if path:
         ctl, plugins = _read_file(path)

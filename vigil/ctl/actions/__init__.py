@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from vigil.ctl.actions.base import Action
+from vigil.ctl.actions.completion import CompletionAction
 from vigil.ctl.actions.config_changes import (
     AddAction,
     AvailAction,
@@ -26,6 +27,7 @@ ACTION_TYPES: tuple[type[Action], ...] = (
     AddAction,
     AvailAction,
     ClearAction,
+    CompletionAction,
     EndOfInputAction,
     ExitAction,
     ForegroundAction,
