@@ -99,7 +99,13 @@ class _Date:
         return cls.text
 
 
-class HttpConnection(asyncio.Protocol, Wire):
+_RECEIVE_BUFFER = 64 * 1024
+
+
+class HttpConnection(asyncio.BufferedProtocol, Wire):
+    """Reads into a buffer of its own (``get_buffer``): a plain Protocol makes asyncio
+    allocate a 256 KiB bytes object for every read, which costs more than the read."""
+
     def __init__(
         self,
         dispatch: Dispatch,
@@ -133,6 +139,7 @@ class HttpConnection(asyncio.Protocol, Wire):
         self._idle: asyncio.TimerHandle | None = None
         self._gone_callbacks: list[Callable[[], None]] = []
         self._lingering: _Incoming | None = None
+        self._buffer = memoryview(bytearray(_RECEIVE_BUFFER))
 
     # --- asyncio.Protocol --------------------------------------------------------------
 
@@ -140,7 +147,13 @@ class HttpConnection(asyncio.Protocol, Wire):
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
 
-    def data_received(self, data: bytes) -> None:
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._buffer
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.data_received(self._buffer[:nbytes])
+
+    def data_received(self, data: bytes | memoryview) -> None:
         if self._closing and self._lingering is None:
             return  # after a refusal or an upgrade: nothing more is parsed
         if self._in_head or not self._queue:

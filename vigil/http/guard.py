@@ -54,6 +54,10 @@ def _answer(status: str, text: str) -> bytes:
     return head.encode("ascii") + body
 
 
+# Where the bytes of a refused or rejected connection are read to, and dropped.
+_DISCARD = memoryview(bytearray(4096))
+
+
 class ConnectionGuard:
     """The guard of one listener; ``wrap`` the protocol factory its server is made with."""
 
@@ -144,13 +148,15 @@ class _HeadWatch:
         return "more"
 
 
-class _GuardedProtocol(asyncio.Protocol):
-    """Stands between the transport and the HTTP protocol of one connection."""
+class _GuardedProtocol(asyncio.BufferedProtocol):
+    """Stands between the transport and the HTTP protocol of one connection; reads go
+    straight into the HTTP protocol's buffer."""
 
     def __init__(self, guard: ConnectionGuard, factory: ProtocolFactory) -> None:
         self._guard = guard
         self._factory = factory
-        self._inner: asyncio.Protocol | None = None
+        self._inner: asyncio.BufferedProtocol | None = None
+        self._buffer = _DISCARD  # where the last read went
         self._transport: asyncio.Transport | None = None
         self._watch: _HeadWatch | None = _HeadWatch()
         self._deadline: asyncio.TimerHandle | None = None
@@ -168,21 +174,27 @@ class _GuardedProtocol(asyncio.Protocol):
         loop = asyncio.get_running_loop()
         self._deadline = loop.call_later(self._guard.request_timeout, self._expire)
         inner = self._factory()
-        assert isinstance(inner, asyncio.Protocol)
+        assert isinstance(inner, asyncio.BufferedProtocol)
         self._inner = inner
         inner.connection_made(transport)
 
-    def data_received(self, data: bytes) -> None:
+    def get_buffer(self, sizehint: int) -> memoryview:
+        self._buffer = (
+            _DISCARD if self._inner is None else memoryview(self._inner.get_buffer(sizehint))
+        )
+        return self._buffer
+
+    def buffer_updated(self, nbytes: int) -> None:
         if self._inner is None:
             return  # refused or rejected: the rest of what the client sends is ignored
         if self._watch is not None:
-            progress = self._watch.feed(data)
+            progress = self._watch.feed(bytes(self._buffer[:nbytes]))
             if progress == "bad":
                 self._reject()
                 return
             if progress == "complete":
                 self._head_done()
-        self._inner.data_received(data)
+        self._inner.buffer_updated(nbytes)
 
     def eof_received(self) -> bool | None:
         return self._inner.eof_received() if self._inner is not None else None
