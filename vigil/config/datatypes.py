@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import grp
+import math
 import os
 import pwd
 import shlex
@@ -19,9 +20,10 @@ from enum import Enum
 from typing import TypeVar
 from urllib.parse import urlparse
 
-from vigil.config.values import AUTO, Auto, AutoRestart, KillMode, LogLevel
+from vigil.config.values import AUTO, Auto, AutoRestart, Backoff, KillMode, LogLevel, ProgramType
 
 T = TypeVar("T")
+E = TypeVar("E", bound=Enum)
 
 
 class ConversionError(ValueError):
@@ -265,6 +267,59 @@ def kill_mode(value: str) -> KillMode:
     except ValueError:
         choices = ", ".join(mode.value for mode in KillMode)
         raise ConversionError(f"invalid 'killmode' value {value!r} (one of {choices})") from None
+
+
+def _choice(kind: type[E], option: str, value: str) -> E:
+    try:
+        return kind(value.strip().lower())
+    except ValueError:
+        choices = ", ".join(str(item.value) for item in kind)
+        raise ConversionError(f"invalid {option!r} value {value!r} (one of {choices})") from None
+
+
+def backoff(value: str) -> Backoff:
+    return _choice(Backoff, "backoff", value)
+
+
+def program_type(value: str) -> ProgramType:
+    return _choice(ProgramType, "type", value)
+
+
+def seconds(value: str) -> float:
+    """A duration: a number of seconds, not negative (fractions allowed)."""
+    try:
+        number = float(value.strip())
+    except ValueError:
+        raise ConversionError(f"not a number of seconds: {value!r}") from None
+    if not math.isfinite(number) or number < 0:
+        raise ConversionError(f"not a number of seconds (0 or more): {value!r}")
+    return number
+
+
+def fraction(value: str) -> float:
+    """A fraction from 0 to 1, e.g. 0.25."""
+    try:
+        number = float(value.strip())
+    except ValueError:
+        number = math.nan
+    if not 0 <= number <= 1:
+        raise ConversionError(f"not a fraction from 0 to 1: {value!r}")
+    return number
+
+
+def start_limit(value: str) -> tuple[int, float]:
+    """``N/SECONDS``: at most N starts within SECONDS (N at least 1, SECONDS above 0)."""
+    count, slash, window = value.partition("/")
+    try:
+        pair = (int(count.strip()), float(window.strip()))
+    except ValueError:
+        pair = (0, 0.0)
+    if not slash or pair[0] < 1 or not 0 < pair[1] < math.inf:
+        raise ConversionError(
+            f"invalid 'start_limit' value {value!r} (N/SECONDS, e.g. 5/60: more than 5 "
+            "starts within 60 seconds is FATAL)"
+        )
+    return pair
 
 
 def name_to_uid(value: str) -> int:

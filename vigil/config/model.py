@@ -19,9 +19,11 @@ from vigil.config.ctl_model import PluginConfig as PluginConfig
 from vigil.config.values import AUTO as AUTO
 from vigil.config.values import Auto as Auto
 from vigil.config.values import AutoRestart as AutoRestart
+from vigil.config.values import Backoff as Backoff
 from vigil.config.values import KillMode as KillMode
 from vigil.config.values import Logfile as Logfile
 from vigil.config.values import LogLevel as LogLevel
+from vigil.config.values import ProgramType as ProgramType
 
 MB = 1024 * 1024
 
@@ -96,6 +98,17 @@ class ProcessConfig:
     directory: str | None = None
     umask: int | None = None
     serverurl: str | Auto = AUTO
+    # vigil's restart policy (issue 15), all opt-in: the defaults are Supervisor's behaviour.
+    # startretries = -1 retries forever. Durations are seconds.
+    type: ProgramType = ProgramType.SIMPLE
+    backoff: Backoff = Backoff.LINEAR
+    backoff_delay: float = 1.0  # the first wait after a failed start
+    backoff_max: float | None = None  # no wait is longer (None: no cap)
+    backoff_jitter: float = 0.0  # each wait is shortened by up to this fraction, at random
+    backoff_reset: float | None = None  # None: tries start again on RUNNING (Supervisor)
+    restart_delay: float = 0.0  # the first wait before restarting a program that ran
+    start_limit: tuple[int, float] | None = None  # (N, SECONDS): more starts -> FATAL
+    fatal_retry: float = 0.0  # leave FATAL and start again after this long; 0: never
     source: Source = field(default=Source("<default>"), compare=False)
 
 

@@ -50,8 +50,22 @@ PROGRAM_KEYS = frozenset(
 LISTENER_KEYS = PROGRAM_KEYS | {"events", "buffer_size", "result_handler"}
 FCGI_KEYS = PROGRAM_KEYS | {"socket", "socket_backlog", "socket_owner", "socket_mode"}
 GROUP_KEYS = frozenset({"programs", "priority"})
-# Durations and counts Supervisor takes below zero without a word.
+# Durations and counts Supervisor takes below zero without a word (startretries = -1 is
+# vigil's "retry forever", so only below -1 is warned about).
 NEGATIVE_WARNED = ("startsecs", "startretries", "stopwaitsecs")
+RETRY_FOREVER = -1
+# vigil's opt-in restart policy (issue 15), read once per section.
+POLICY_OPTIONS: tuple[tuple[str, Callable[[str], Any]], ...] = (
+    ("type", dt.program_type),
+    ("backoff", dt.backoff),
+    ("backoff_delay", dt.seconds),
+    ("backoff_max", dt.seconds),
+    ("backoff_jitter", dt.fraction),
+    ("backoff_reset", dt.seconds),
+    ("restart_delay", dt.seconds),
+    ("start_limit", dt.start_limit),
+    ("fatal_retry", dt.seconds),
+)
 
 PROGRAM_SECTION_KEYS: dict[str, frozenset[str]] = {
     "program:": PROGRAM_KEYS,
@@ -374,6 +388,8 @@ class ProgramReader:
             None if user is None else reader.converted(section, "user", dt.name_to_uid, user, None)
         )
         settings["umask"] = self._value("umask", dt.octal, None)
+        for option, policy_conv in POLICY_OPTIONS:
+            settings[option] = self._setting(option, policy_conv)
         return settings
 
     def _apply_kill_mode(self, settings: dict[str, Any]) -> None:
@@ -407,7 +423,9 @@ class ProgramReader:
                 section, "Cannot set stopasgroup=true and killasgroup=false", "killasgroup"
             )
         for option in NEGATIVE_WARNED:
-            if settings[option] < 0:
+            if settings[option] < 0 and (
+                option != "startretries" or settings[option] != RETRY_FOREVER
+            ):
                 reader.problems.warn(
                     "a negative value: Supervisor accepts it, and it acts as 0",
                     section=section,

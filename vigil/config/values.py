@@ -45,3 +45,18 @@ AUTO = Auto.AUTO
 
 # A child logfile: a path, AUTO (a file in childlogdir), or None (NONE/OFF).
 Logfile = str | Auto | None
+
+
+class Backoff(Enum):
+    """How the wait before a retry grows (opt-in ``backoff``; linear is Supervisor's)."""
+
+    LINEAR = "linear"  # first, 2 x first, 3 x first, ...
+    EXPONENTIAL = "exponential"  # first, 2 x first, 4 x first, ...
+    FIXED = "fixed"  # first, first, first, ...
+
+
+class ProgramType(Enum):
+    """What a program is for (opt-in ``type``): a service that stays up, or a task that ends."""
+
+    SIMPLE = "simple"
+    ONESHOT = "oneshot"
