@@ -175,8 +175,7 @@ class Daemon:
         outputs.listeners = listeners
         outputs.is_listener = self._is_listener_group
         ticks = Ticks(bus, context.clock, loop)
-        # from the first event on, so a stream resuming with Last-Event-ID misses nothing
-        feed = EventFeed(bus, epoch=int(context.clock.time() * 1000))
+        feed = EventFeed(bus, epoch=int(context.clock.time() * 1000))  # from the first event
         if not settings.nocleanup:
             clean_auto_logs(settings.childlogdir, settings.identifier, mainlog)
         for group in sorted(self.config.groups, key=lambda g: g.priority):

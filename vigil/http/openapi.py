@@ -185,18 +185,29 @@ def _operation(summary: str, responses: dict[str, Any], **more: Any) -> dict[str
     return {"summary": summary, "responses": responses, **more}
 
 
-@functools.cache
-def openapi_document() -> dict[str, Any]:
-    action_body = _object(
-        {
-            "wait": {"type": "boolean", "description": "start/stop/restart: wait for the end"},
-            "signal": {"type": ["string", "integer"], "description": "signal: HUP, SIGHUP or 1"},
-            "data": {"type": "string", "description": "stdin: the text to write"},
-        },
-        required=False,
+def _action_operation(action_body: dict[str, Any]) -> dict[str, Any]:
+    return _operation(
+        "Start, stop, restart or signal processes, write to one's stdin, or clear logs",
+        _answers(_json(_ref("Done")), *_ACTION_FAULTS, extra=(400, 404, 413)),
+        parameters=[
+            _NAMESPEC,
+            {
+                "name": "action",
+                "in": "path",
+                "required": True,
+                "schema": {
+                    "type": "string",
+                    "enum": ["start", "stop", "restart", "signal", "stdin", "clear"],
+                },
+            },
+        ],
+        requestBody={"required": False, **_json(action_body)},
     )
-    paths: dict[str, Any] = {
-        "/daemon": {"get": _operation("The daemon", _answers(_json(_ref("Daemon"))))},
+
+
+def _process_paths(action_body: dict[str, Any]) -> dict[str, Any]:
+    """The routes under /processes."""
+    return {
         "/processes": {
             "get": _operation(
                 "Every process",
@@ -210,25 +221,7 @@ def openapi_document() -> dict[str, Any]:
                 parameters=[_NAMESPEC],
             )
         },
-        "/processes/{namespec}/{action}": {
-            "post": _operation(
-                "Start, stop, restart or signal processes, write to one's stdin, or clear logs",
-                _answers(_json(_ref("Done")), *_ACTION_FAULTS, extra=(400, 404, 413)),
-                parameters=[
-                    _NAMESPEC,
-                    {
-                        "name": "action",
-                        "in": "path",
-                        "required": True,
-                        "schema": {
-                            "type": "string",
-                            "enum": ["start", "stop", "restart", "signal", "stdin", "clear"],
-                        },
-                    },
-                ],
-                requestBody={"required": False, **_json(action_body)},
-            )
-        },
+        "/processes/{namespec}/{action}": {"post": _action_operation(action_body)},
         "/processes/{namespec}/log/{channel}": {
             "get": _operation(
                 "Read a process's log",
@@ -259,6 +252,13 @@ def openapi_document() -> dict[str, Any]:
                 ],
             )
         },
+    }
+
+
+def _daemon_paths() -> dict[str, Any]:
+    """The routes about the daemon, its logs, its configuration and its streams."""
+    return {
+        "/daemon": {"get": _operation("The daemon", _answers(_json(_ref("Daemon"))))},
         "/groups": {
             "get": _operation(
                 "Every group", _answers(_json({"type": "array", "items": _ref("Group")}))
@@ -302,6 +302,19 @@ def openapi_document() -> dict[str, Any]:
             "get": _operation("This document", {"200": {"description": "OK", **_json({})}})
         },
     }
+
+
+@functools.cache
+def openapi_document() -> dict[str, Any]:
+    action_body = _object(
+        {
+            "wait": {"type": "boolean", "description": "start/stop/restart: wait for the end"},
+            "signal": {"type": ["string", "integer"], "description": "signal: HUP, SIGHUP or 1"},
+            "data": {"type": "string", "description": "stdin: the text to write"},
+        },
+        required=False,
+    )
+    paths = {**_process_paths(action_body), **_daemon_paths()}
     return {
         "openapi": "3.1.0",
         "info": {"title": "vigil", "version": __version__},
