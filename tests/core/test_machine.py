@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 import pytest
 from hypothesis import settings
@@ -269,9 +270,10 @@ def test_signal_failure_enters_unknown() -> None:
 # -- every (state, input) pair is decided -------------------------------------------------
 
 
-def machine_in(state: S) -> tuple[ProcessMachine, FakeClock]:
+def machine_in(state: S, **options: object) -> tuple[ProcessMachine, FakeClock]:
+    """A machine brought to `state` by real inputs (with `options` on top of startretries=2)."""
     clock = FakeClock()
-    m = ProcessMachine(program(startretries=2), clock)
+    m = ProcessMachine(program(startretries=2, **options), clock)
     if state is S.STOPPED:
         return m, clock
     if state is S.UNKNOWN:
@@ -348,12 +350,28 @@ def test_every_state_input_pair(state: S, name: str) -> None:
 
 
 class Lifecycle(RuleBasedStateMachine):
+    """Random histories on Supervisor's policy; subclasses (test_restart_policy.py) run the
+    same rules and invariants on vigil's opt-in policies."""
+
+    OPTIONS: ClassVar[dict[str, object]] = {}
+    FATAL_FROM: ClassVar[tuple[S, ...]] = (S.BACKOFF,)
+
     def __init__(self) -> None:
         super().__init__()
         self.clock = FakeClock()
         self.m = ProcessMachine(
-            program(startsecs=1, startretries=2, autorestart=AutoRestart.UNEXPECTED), self.clock
+            program(
+                **{
+                    "startsecs": 1,
+                    "startretries": 2,
+                    "autorestart": AutoRestart.UNEXPECTED,
+                    **self.OPTIONS,
+                }
+            ),
+            self.clock,
+            draw=self._draw,
         )
+        self.draws = 0
         self.next_pid = 100
         self.previous = self.m.state
 
@@ -362,7 +380,7 @@ class Lifecycle(RuleBasedStateMachine):
         for change in [e for e in effects if isinstance(e, StateChange)]:
             assert change.old is state and change.new is not change.old
             if change.new is S.FATAL:
-                assert change.old is S.BACKOFF
+                assert change.old in self.FATAL_FROM
             state = change.new
         assert state is self.m.state
         self.previous = state
@@ -406,8 +424,34 @@ class Lifecycle(RuleBasedStateMachine):
     def deadline_when_waiting(self) -> None:
         if self.m.state in (S.STARTING, S.BACKOFF, S.STOPPING):
             assert self.m.deadline is not None
-        if self.m.state in (S.STOPPED, S.EXITED, S.FATAL, S.RUNNING):
+        if self.m.state in (S.STOPPED, S.EXITED, S.RUNNING):
             assert self.m.deadline is None
+        if self.m.state is S.FATAL:
+            # FATAL holds a deadline only to leave it (fatal_retry), no later than that
+            retry = self.m.policy.fatal_retry
+            assert self.m.deadline is None or (
+                retry > 0 and self.m.deadline <= self.clock.monotonic() + retry
+            )
+
+    @invariant()
+    def next_attempt_is_explained(self) -> None:
+        """A wait is visible: its time, and its reason when the policy is not Supervisor's."""
+        waiting = self.m.next_attempt is not None
+        assert waiting is (self.m.state in (S.BACKOFF, S.FATAL) and self.m.deadline is not None)
+        if not self.m.policy.is_supervisors:
+            assert (self.m.wait_reason is not None) is waiting
+        else:
+            assert self.m.wait_reason is None
+
+    @invariant()
+    def waits_respect_the_cap(self) -> None:
+        cap = self.m.policy.backoff_max
+        if cap is not None and self.m.state is S.BACKOFF and self.m.deadline is not None:
+            assert self.m.deadline - self.clock.monotonic() <= cap
+
+    def _draw(self) -> float:
+        self.draws += 1
+        return (self.draws * 0.37) % 1.0
 
 
 Lifecycle.TestCase.settings = settings(max_examples=200, stateful_step_count=40, deadline=None)

@@ -9,14 +9,26 @@ Where vigil departs from Supervisor 4.3 on purpose (docs/compatibility.md):
 - no one-second granularity: startsecs, backoff delays and stopwaitsecs fire on time;
 - BACKOFF -> FATAL happens as soon as the retries are spent, not on the next poll tick;
 - durations use the monotonic clock, so no wall-clock rollback adjustment is needed.
+
+vigil's opt-in restart policy (issue 15) is a RestartPolicy value the machine is given, with a
+random source for jitter; without the new options it decides exactly as above. What it adds:
+- a wait before restarting a program that ran (restart_delay): RUNNING -> EXITED -> BACKOFF,
+  then BACKOFF -> STARTING at the deadline (a stop in that BACKOFF ends STOPPED, as Supervisor's);
+- flapping (start_limit): a start the daemon would make on its own goes FATAL instead, from
+  EXITED or BACKOFF;
+- FATAL with a deadline (fatal_retry): FATAL -> STARTING when it comes; a stop or the daemon's
+  shutdown drops it;
+- a oneshot that exits with an expected code is done: STARTING -> EXITED, whatever startsecs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from vigil.clock import Clock
 from vigil.config.model import AutoRestart, LogLevel, ProcessConfig
+from vigil.core.restart_policy import RestartPolicy
 from vigil.core.snapshot import ExitReason
 from vigil.core.states import ProcessState
 
@@ -77,11 +89,21 @@ class ProcessMachine:
 
     `may_spawn` is the daemon's permission to start things on its own (autorestart, backoff
     retries); it is withdrawn while the daemon shuts down or restarts, as in Supervisor.
+    `policy` defaults to the one the config describes; `draw` gives numbers in [0, 1) for
+    jitter (the runner passes random.random, tests a script).
     """
 
-    def __init__(self, config: ProcessConfig, clock: Clock) -> None:
+    def __init__(
+        self,
+        config: ProcessConfig,
+        clock: Clock,
+        policy: RestartPolicy | None = None,
+        draw: Callable[[], float] = lambda: 0.0,
+    ) -> None:
         self.config = config
         self.clock = clock
+        self.policy = RestartPolicy.of(config) if policy is None else policy
+        self._draw = draw
         self.state = S.STOPPED
         self.pid = 0
         self.backoff = 0
@@ -96,15 +118,31 @@ class ProcessMachine:
         self.may_spawn = True
         self._started_at = 0.0  # monotonic time of the last spawn
         self._effects: list[Effect] = []
+        # the restart policy's memory
+        self.crashes = 0  # automatic restarts in a row of a program that had run
+        self.wait_reason: str | None = None  # why it waits for `deadline` (policy not Supervisor's)
+        self.completed = False  # a oneshot's last run ended well
+        self._running_since: float | None = None  # monotonic time RUNNING was entered
+        self._starts: list[float] = []  # monotonic times of recent starts (start_limit)
 
     @property
     def name(self) -> str:
         return self.config.name
 
+    @property
+    def next_attempt(self) -> float | None:
+        """When (monotonic) the daemon will start the process on its own, None if it will not."""
+        if self.state in (S.BACKOFF, S.FATAL) and self.may_spawn:
+            return self.deadline
+        return None
+
     # -- inputs ---------------------------------------------------------------------------
 
     def start(self) -> list[Effect]:
-        """A start request (RPC, autostart)."""
+        """A start request (RPC, autostart): a fresh chance, whatever the policy counted."""
+        if self.state in (S.STOPPED, S.EXITED, S.FATAL, S.BACKOFF):
+            self._starts = []
+            self.crashes = 0
         if self._start():
             self.restarts = 0
         return self._flush()
@@ -146,9 +184,14 @@ class ProcessMachine:
             self.killing = False
             self.deadline = None
             self.exitstatus = code
+            self._left_running()
             self._change(S.STOPPED)
             self._log(LogLevel.INFO if expected else LogLevel.WARN, f"stopped: {self.name} ({how})")
             self.pid = 0
+        elif self.state is S.STARTING and self.policy.oneshot and expected:
+            # STARTING -> EXITED: a oneshot that did its job, however quickly
+            self.last_exit = ExitReason(code, signal, expected)
+            self._exit_from_running(code, how, expected)
         elif self.state is S.STARTING and self._alive_for() < self.config.startsecs:
             # STARTING -> BACKOFF: exited before startsecs, whatever the exit code
             self.last_exit = ExitReason(code, signal, expected=False)
@@ -168,7 +211,12 @@ class ProcessMachine:
         if self.state is S.BACKOFF:
             # BACKOFF -> STOPPED: a stop must not wait out the remaining retries
             self.deadline = None
+            self.wait_reason = None
             self._change(S.STOPPED)
+        elif self.state is S.FATAL and self.deadline is not None:
+            # FATAL stays FATAL: a stop drops the fatal_retry
+            self.deadline = None
+            self.wait_reason = None
         elif self.state in (S.RUNNING, S.STARTING) and self.pid:
             self._send_kill(self.config.stopsignal, as_group=self.config.stopasgroup)
         return self._flush()
@@ -180,7 +228,12 @@ class ProcessMachine:
         if self.state is S.STARTING and self.pid:
             self._enter_running()
         elif self.state is S.BACKOFF and self.may_spawn:
-            # BACKOFF -> STARTING: the k-th retry, k seconds after the k-th failure
+            # BACKOFF -> STARTING: the k-th retry, k seconds after the k-th failure (or a
+            # restart after restart_delay); BACKOFF -> FATAL when it would be flapping
+            self._restart()
+        elif self.state is S.FATAL and self.may_spawn:
+            # FATAL -> STARTING: fatal_retry's cool-down is over, a fresh chance
+            self._starts = []
             self._start()
             self.restarts += 1
         elif self.state is S.STOPPING and self.pid:
@@ -194,8 +247,13 @@ class ProcessMachine:
         if self.state is S.BACKOFF:
             # BACKOFF -> FATAL: stopped while retrying, as Supervisor's shutdown does
             self.deadline = None
+            self.wait_reason = None
             self.backoff = 0
             self._change(S.FATAL)
+        elif self.state is S.FATAL:
+            # FATAL stays FATAL, without its fatal_retry
+            self.deadline = None
+            self.wait_reason = None
         return self._flush()
 
     def signal_failed(self, message: str) -> list[Effect]:
@@ -215,8 +273,11 @@ class ProcessMachine:
         self.killing = False
         self.spawnerr = None
         self.exitstatus = None
+        self.completed = False
+        self.wait_reason = None
         self.laststart = self.clock.time()
         self._started_at = self.clock.monotonic()
+        self._starts.append(self._started_at)
         self.deadline = None
         self._change(S.STARTING)
         self._effects.append(Spawn())
@@ -228,7 +289,9 @@ class ProcessMachine:
     def _enter_running(self) -> None:
         # STARTING -> RUNNING: stayed up for startsecs
         self.deadline = None
-        self.backoff = 0
+        if self.policy.backoff_reset is None:
+            self.backoff = 0  # Supervisor's: tries start again at once
+        self._running_since = self.clock.monotonic()
         self._change(S.RUNNING)
         self._log(
             LogLevel.INFO,
@@ -238,27 +301,77 @@ class ProcessMachine:
 
     def _enter_backoff(self) -> None:
         self.backoff += 1
-        self.deadline = self.clock.monotonic() + self.backoff
+        delay = self.policy.retry_delay(self.backoff, self._jitter())
+        self.deadline = self.clock.monotonic() + delay
+        self.wait_reason = None
+        if not self.policy.is_supervisors:
+            retries = self.policy.retries
+            self.wait_reason = f"retry {self.backoff} of {retries}"
+            if retries is None:
+                self.wait_reason = f"retry {self.backoff}, startretries = -1"
         self._change(S.BACKOFF)
 
     def _give_up_if_spent(self) -> None:
-        if self.backoff > self.config.startretries:
+        if self.policy.spent(self.backoff):
             # BACKOFF -> FATAL: too many start retries too quickly
-            self.deadline = None
+            self._enter_fatal("too many start retries too quickly")
+
+    def _enter_fatal(self, why: str) -> None:
+        """FATAL, with the time of the next try when fatal_retry asks for one."""
+        self.backoff = 0
+        self.deadline = None
+        self.wait_reason = None
+        if self.policy.fatal_retry > 0 and self.may_spawn:
+            self.deadline = self.clock.monotonic() + self.policy.fatal_retry
+            self.wait_reason = f"fatal_retry = {self.policy.fatal_retry:g}"
+        self._change(S.FATAL)
+        self._log(LogLevel.INFO, f"gave up: {self.name} entered FATAL state, {why}")
+
+    def _restart(self) -> None:
+        """A start the daemon makes on its own (a retry, an autorestart): refused as FATAL
+        when it would make more than start_limit's N starts within its window."""
+        limit = self.policy.start_limit
+        if limit is not None:
+            now = self.clock.monotonic()
+            self._starts = [t for t in self._starts if now - t < limit.seconds]
+            if len(self._starts) >= limit.count:
+                # EXITED/BACKOFF -> FATAL: flapping
+                self.spawnerr = (
+                    f"Started {len(self._starts)} times within {limit.seconds:g} seconds "
+                    f"(start_limit = {limit.count}/{limit.seconds:g})"
+                )
+                self._enter_fatal("flapping: " + self.spawnerr)
+                return
+        self._start()
+        self.restarts += 1
+
+    def _left_running(self) -> None:
+        """The child that had reached RUNNING is gone: a long enough run (backoff_reset)
+        starts the counts again; without backoff_reset, Supervisor's reset at RUNNING holds."""
+        if self._running_since is None:
+            return
+        ran_for = self.clock.monotonic() - self._running_since
+        self._running_since = None
+        if self.policy.resets_after(ran_for):
             self.backoff = 0
-            self._change(S.FATAL)
-            self._log(
-                LogLevel.INFO,
-                f"gave up: {self.name} entered FATAL state, too many start retries too quickly",
-            )
+            self.crashes = 0
+
+    def _jitter(self) -> float:
+        return self._draw() if self.policy.backoff_jitter else 0.0
 
     def _exit_from_running(self, code: int, how: str, expected: bool) -> None:
         self.deadline = None
-        self.backoff = 0
         self.exitstatus = code
-        if self.state is S.STARTING:
+        done = self.policy.oneshot and expected
+        if self.state is S.STARTING and not done:
             # STARTING -> RUNNING first: it did stay up for startsecs
             self._enter_running()
+        self._left_running()
+        if self.policy.backoff_reset is None or done:
+            self.backoff = 0
+        if done:
+            self.crashes = 0
+            self.completed = True
         # RUNNING -> EXITED: the program ended on its own
         if expected:
             self._change(S.EXITED, expected=True)
@@ -272,9 +385,21 @@ class ProcessMachine:
         if self.may_spawn and (
             policy is AutoRestart.ALWAYS or (policy is AutoRestart.UNEXPECTED and not expected)
         ):
-            # EXITED -> STARTING: autorestart, immediately and without limit
-            self._start()
-            self.restarts += 1
+            self._autorestart(how)
+
+    def _autorestart(self, how: str) -> None:
+        self.crashes += 1
+        delay = self.policy.restart_wait(self.crashes, self._jitter())
+        if delay <= 0:
+            # EXITED -> STARTING: autorestart, immediately (and without limit, unless
+            # start_limit says it is flapping: EXITED -> FATAL)
+            self._restart()
+            return
+        # EXITED -> BACKOFF: wait restart_delay (grown by the backoff) before restarting
+        self.spawnerr = self.spawnerr or f"Exited ({how})"
+        self.deadline = self.clock.monotonic() + delay
+        self.wait_reason = f"restart {self.crashes} after a {delay:g} s restart_delay"
+        self._change(S.BACKOFF, tries=self.crashes)
 
     def _send_kill(self, sig: int, *, as_group: bool) -> None:
         # RUNNING/STARTING/STOPPING -> STOPPING
@@ -283,10 +408,13 @@ class ProcessMachine:
         self._change(S.STOPPING)
         self._effects.append(Kill(int(sig), as_group))
 
-    def _change(self, new: ProcessState, *, expected: bool = True) -> None:
+    def _change(
+        self, new: ProcessState, *, expected: bool = True, tries: int | None = None
+    ) -> None:
         if new is self.state:
             return
-        self._effects.append(StateChange(self.state, new, self.pid, self.backoff, expected))
+        tries = self.backoff if tries is None else tries
+        self._effects.append(StateChange(self.state, new, self.pid, tries, expected))
         self.state = new
 
     def _log(self, level: LogLevel, message: str) -> None:

@@ -60,6 +60,13 @@ class ProcessSnapshot:
     stderr_logfile: str | None
     stdout_log_error: str | None  # what keeps output from the log file now, None when nothing
     stderr_log_error: str | None
+    # vigil's restart policy (issue 15): when (wall time) the daemon will next start the
+    # process on its own, None when it will not; why, when the policy is not Supervisor's
+    # (only then does the description say it, so Supervisor's texts stay as they were);
+    # whether a oneshot's last run did its job.
+    next_attempt_at: float | None = None
+    wait_reason: str | None = None
+    completed: bool = False
 
     def logfile(self, channel: Channel) -> str | None:
         return self.stdout_logfile if channel == "stdout" else self.stderr_logfile
@@ -85,10 +92,15 @@ class ProcessSnapshot:
             uptime = max(_reported(self.taken_at) - _reported(self.started_at), 0)
             return f"pid {self.pid}, uptime {datetime.timedelta(0, uptime)}"
         if state is ProcessState.FATAL or state is ProcessState.BACKOFF:
-            return self.spawn_error or f'unknown error (try "tail {self.name}")'
+            text = self.spawn_error or f'unknown error (try "tail {self.name}")'
+            if self.wait_reason is not None and self.next_attempt_at is not None:
+                text += f"; next try at {_local_second(self.next_attempt_at)} ({self.wait_reason})"
+            return text
         if state is ProcessState.STOPPED or state is ProcessState.EXITED:
             if not _reported(self.started_at):
                 return "Not started"
+            if self.completed and state is ProcessState.EXITED:
+                return "completed at " + _local_minute(_reported(self.stopped_at))
             return _local_minute(_reported(self.stopped_at))
         return ""
 
@@ -106,3 +118,8 @@ def _local_minute(seconds: int) -> str:
     # it costs more than the rest of its getProcessInfo. The local zone is the daemon's for
     # its whole life (nothing calls time.tzset), so a remembered text never goes stale.
     return datetime.datetime.fromtimestamp(seconds).strftime("%b %d %I:%M %p")
+
+
+def _local_second(seconds: float) -> str:
+    # to the second: a retry a few seconds away must not read as "now"
+    return datetime.datetime.fromtimestamp(seconds).strftime("%b %d %H:%M:%S")

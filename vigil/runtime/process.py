@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
+import random
 import signal
 from collections.abc import Callable, Coroutine, Mapping
 
@@ -77,7 +78,7 @@ class ProcessRunner:
         stdin_socket: Callable[[], int | None] | None = None,
     ) -> None:
         self.config = config
-        self.machine = ProcessMachine(config, context.clock)
+        self.machine = ProcessMachine(config, context.clock, draw=random.random)
         self._ctx = context
         self._logs = (stdout, stderr)
         self._stdin_socket = stdin_socket
@@ -137,6 +138,9 @@ class ProcessRunner:
         """
         machine = self.machine
         stdout, stderr = self._logs
+        clock = self._ctx.clock
+        now = clock.time()
+        next_attempt = machine.next_attempt
         return ProcessSnapshot(
             name=self.config.name,
             group=self.config.group,
@@ -144,7 +148,7 @@ class ProcessRunner:
             pid=machine.pid,
             started_at=machine.laststart,
             stopped_at=machine.laststop,
-            taken_at=self._ctx.clock.time(),
+            taken_at=now,
             exit_status=machine.exitstatus,
             spawn_error=machine.spawnerr,
             restarts=machine.restarts,
@@ -153,6 +157,11 @@ class ProcessRunner:
             stderr_logfile=stderr.path,
             stdout_log_error=stdout.error,
             stderr_log_error=stderr.error,
+            next_attempt_at=None
+            if next_attempt is None
+            else now + max(0.0, next_attempt - clock.monotonic()),
+            wait_reason=machine.wait_reason,
+            completed=machine.completed,
         )
 
     @property
