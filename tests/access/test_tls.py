@@ -108,3 +108,30 @@ def test_a_certificate_without_its_key_is_a_config_error(tmp_path: Path) -> None
     )  # fmt: skip
     assert checked.returncode != 0
     assert "sets only one of certfile and keyfile" in checked.stdout + checked.stderr
+
+
+def test_check_config_and_start_refuse_an_encrypted_key_without_asking(tmp_path: Path) -> None:
+    cert, key = make_certificate(tmp_path)
+    locked = tmp_path / "locked.key"
+    subprocess.run(
+        ["openssl", "pkey", "-in", str(key), "-out", str(locked), "-aes256", "-passout",
+         "pass:secret"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    conf = config(tmp_path, tls_section(free_port(), cert, locked))
+    for extra in (["--check-config"], []):
+        run = subprocess.run(
+            [PY, "-m", "vigil", "-c", str(conf), *extra],
+            capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        assert run.returncode != 0
+        assert "is encrypted" in run.stdout + run.stderr
+    mismatched = config(
+        tmp_path, tls_section(free_port(), cert, make_certificate(tmp_path, "b")[1])
+    )
+    checked = subprocess.run(
+        [PY, "-m", "vigil", "-c", str(mismatched), "--check-config"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert checked.returncode != 0
+    assert "cannot serve HTTPS" in checked.stdout + checked.stderr

@@ -155,3 +155,30 @@ def test_the_stream_opens_with_the_id_to_resume_from(daemon: tuple[Path, int]) -
     resumed = EventReader(sock, last_id=last)
     assert resumed.event()["type"] == "PROCESS_STATE_STOPPING"
     resumed.close()
+
+
+def test_all_is_no_filter_and_an_unknown_group_is_named(daemon: tuple[Path, int]) -> None:
+    sock, _ = daemon
+    reader = EventReader(sock, "?process=all")
+    unix_proxy(sock).supervisor.stopProcess("w:w_1")
+    assert reader.event()["process"] == "w_1"
+    reader.close()
+    with socket.socket(socket.AF_UNIX) as client:
+        client.settimeout(DEADLINE)
+        client.connect(str(sock))
+        client.sendall(b"GET /api/v1/events?group=nope HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = client.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 404") and b'"detail":"BAD_NAME: nope"' in answer
+
+
+def test_a_resumed_stream_starts_with_its_replay(daemon: tuple[Path, int]) -> None:
+    sock, _ = daemon
+    reader = EventReader(sock)
+    first = reader._chunked_text(b"\n\n").split("id: ")[1]
+    reader.close()
+    unix_proxy(sock).supervisor.stopProcess("w:w_0")
+    resumed = EventReader(sock, last_id=first)
+    opening = resumed._chunked_text(b"\n\n")
+    assert opening == "retry: 2000"  # no id of its own: the replay's come next
+    assert resumed.event()["type"] == "PROCESS_STATE_STOPPING"
+    resumed.close()

@@ -24,6 +24,11 @@ numprocs=2
 process_name=talk_%(process_num)s
 startsecs=0
 
+[program:nolog]
+command=cat
+stdout_logfile=NONE
+startsecs=0
+
 [program:flood]
 command=sh -c 'head -c 8000000 /dev/zero | tr "\\\\0" "x" | fold -w 99; sleep 1000'
 autostart=false
@@ -138,4 +143,14 @@ def test_a_partial_line_comes_before_the_truncation_and_a_removed_process_ends_i
     rpc.removeProcessGroup("talk")
     assert reader.message() == {"event": "ended", "data": '{"process":"talk:talk_0"}'}
     assert reader._until(b"\r\n") == b"0"  # the last chunk: the stream ended cleanly
+    reader.close()
+
+
+def test_a_process_without_a_log_file_is_followed_too(daemon: tuple[Path, int]) -> None:
+    sock, _ = daemon
+    rpc = unix_proxy(sock).supervisor
+    wait_until(lambda: rpc.getProcessInfo("nolog")["statename"] == "RUNNING", what="nolog up")
+    reader = EventReader(sock, "?lines=0", path="/processes/nolog/log/stdout/stream")
+    rpc.sendProcessStdin("nolog", "seen live\n")
+    assert lines(reader, 1) == [("nolog", "seen live")]
     reader.close()

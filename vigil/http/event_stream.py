@@ -19,9 +19,10 @@ from urllib.parse import parse_qs
 
 from vigil.core.events import Event
 from vigil.core.naming import split_namespec
+from vigil.faults import Faults, RPCError
 from vigil.http.messages import Reply, Request
 from vigil.http.problems import problem
-from vigil.services.directory import ProcessDirectory
+from vigil.services.directory import ALL, ProcessDirectory
 from vigil.services.event_feed import Accept, EventFeed, FeedEntry, Missed
 
 KEEPALIVE = 15.0  # seconds
@@ -68,15 +69,19 @@ def stream_filter(query: dict[str, list[str]], directory: ProcessDirectory) -> A
     a name the daemon does not know is BAD_NAME (RPCError), as anywhere else."""
     processes = _listed(query.get("process", ()))
     groups = set(_listed(query.get("group", ())))
+    if ALL in processes:
+        return lambda event: True
     wanted: set[tuple[str, str | None]] = set()
     for namespec in processes:
         group, name = split_namespec(namespec)
         if not group:
-            return f"process={namespec!r} is not a namespec (name, group:name or group:*)"
+            return f"process={namespec!r} is not a namespec (name, group:name, group:* or all)"
         directory.matching(namespec)
         wanted.add((group, name))
+    known = directory.groups()
     for group in groups:
-        directory.matching(f"{group}:*")
+        if group not in known:
+            raise RPCError(Faults.BAD_NAME, group)
     if not wanted and not groups:
         return lambda event: True
 
@@ -102,10 +107,12 @@ async def stream_events(request: Request, feed: EventFeed, directory: ProcessDir
     subscription = feed.subscribe(accept, last_id)
     request.on_gone(subscription.close)
     out = request.stream(headers=SSE_HEADERS)
+    # A new stream starts with the id of the last event before it: a client that reconnects
+    # before the first event resumes from there (EventSource takes an id without data as
+    # its own). A resumed one does not: its replay comes first and carries its own ids.
+    opening = f"id: {feed.last_id}\n" if last_id is None else ""
     try:
-        # the id of the last event before this stream: a client that reconnects before the
-        # first event resumes from here (EventSource takes an id without data as its own)
-        await out.write(f"retry: {RETRY_MS}\nid: {feed.last_id}\n\n".encode())
+        await out.write(f"retry: {RETRY_MS}\n{opening}\n".encode())
         while not subscription.closed:
             items = await subscription.next(KEEPALIVE)
             if items:

@@ -175,6 +175,12 @@ class _Checker:
                 yield self.problem(
                     server.name, "file", f"the socket {server.file} cannot be created: {reason}"
                 )
+        for inet in self.config.inet_servers:
+            if inet.certfile is not None:
+                try:
+                    server_context(inet)  # the certificate and key as the daemon will load them
+                except TlsError as exc:
+                    yield self.problem(inet.name, "certfile", str(exc))
 
     def _file(self, section: str, option: str, path: str, what: str) -> Iterator[Problem]:
         """A file the daemon opens for writing: it must be writable where it is, or be

@@ -42,13 +42,28 @@ def _load_ssl() -> Any:
     return ssl
 
 
+class _EncryptedKey(Exception):
+    pass
+
+
+def _no_pass_phrase() -> bytes:
+    """Asked for by OpenSSL only for an encrypted key: refuse, rather than let OpenSSL
+    prompt on the terminal (or block on a daemon's stdin)."""
+    raise _EncryptedKey
+
+
 def server_context(config: InetServerConfig) -> Any:
     """An ``ssl.SSLContext`` serving TLS 1.2 and later with the section's certificate."""
     ssl = _load_ssl()
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     try:
-        context.load_cert_chain(config.certfile, config.keyfile)
+        context.load_cert_chain(config.certfile, config.keyfile, password=_no_pass_phrase)
+    except _EncryptedKey:
+        raise TlsError(
+            f"[{config.name}] keyfile {config.keyfile} is encrypted: the daemon starts without "
+            "a terminal to ask for its pass phrase, so the key must be stored without one"
+        ) from None
     except (OSError, ssl.SSLError) as exc:
         raise TlsError(
             f"[{config.name}] cannot serve HTTPS with certfile {config.certfile} and keyfile "

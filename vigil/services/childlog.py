@@ -314,11 +314,11 @@ class ChildLog:
         self._mainlog.log(LogLevel.DEBG, f"{name!r} {channel} emitted a comm event")
 
     def _write_file(self, data: bytes) -> None:
+        if self._followers:
+            self._followers.publish(data)  # what the file gets (or would: NONE), as it gets it
         file = self._file
         if file is None:
             return
-        if self._followers:
-            self._followers.publish(data)  # what the file gets, as it gets it
         if not file.is_open and not self._attempt(file.open):
             self._lost += len(data)
             return
