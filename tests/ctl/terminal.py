@@ -58,6 +58,21 @@ class Terminal:
             if remaining <= 0 or not self._read(remaining):
                 raise AssertionError(f"{text!r} never came; the terminal showed:\n{self.seen!r}")
 
+    def expect_all(self, *texts: str) -> None:
+        """Read until every one of ``texts`` has appeared after what earlier calls matched,
+        in any order (lines of concurrent streams)."""
+        deadline = time.monotonic() + DEADLINE
+        while True:
+            found = [self.seen.find(text, self._unread) for text in texts]
+            if all(at >= 0 for at in found):
+                self._unread = max(at + len(t) for at, t in zip(found, texts, strict=True))
+                return
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not self._read(remaining):
+                raise AssertionError(
+                    f"{texts!r} never all came; the terminal showed:\n{self.seen!r}"
+                )
+
     def _read(self, timeout: float) -> bool:
         ready, _, _ = select.select([self.master], [], [], timeout)
         if not ready:

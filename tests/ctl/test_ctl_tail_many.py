@@ -126,8 +126,10 @@ def test_several_processes_each_line_after_its_name(
     assert "part" not in seen  # half a line: held until the rest comes
     (daemon.dir / "go").touch()
     follower.wait_for(
-        "web:web_0 | partial 0\nweb:web_0 | after 0\n",
-        "web:web_1 | partial 1\nweb:web_1 | after 1\n",
+        "web:web_0 | partial 0\n",
+        "web:web_0 | after 0\n",
+        "web:web_1 | partial 1\n",
+        "web:web_1 | after 1\n",
     )
     result = follower.interrupt()
     assert (result.stderr, result.status) == ("", 0), result
@@ -189,8 +191,11 @@ def test_names_coloured_on_a_terminal_when_asked(
     base = [*ctl_command("vigil"), "-c", str(daemon.conf)]
     terminal = Terminal([*base, "--color=auto", "tail", "-f", "web:*", "api"], ctl_environment())
     try:
-        terminal.expect("\x1b[36mweb:web_0 |\x1b[0m ready 0\r\n")
-        terminal.expect("\x1b[32mapi       |\x1b[0m api up\r\n")
+        terminal.expect_all(
+            "\x1b[36mweb:web_0 |\x1b[0m ready 0\r\n",
+            "\x1b[33mweb:web_1 |\x1b[0m ready 1\r\n",
+            "\x1b[32mapi       |\x1b[0m api up\r\n",
+        )
         terminal.send("\x03")
         assert terminal.wait() == 0
     finally:
