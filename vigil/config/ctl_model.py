@@ -21,6 +21,9 @@ class CtlConfig:
     # that scripts reading supervisorctl through a terminal (expect, pexpect) see exactly
     # Supervisor's text.
     color: str = "never"
+    # vigil addition: the CA certificates (PEM) an https:// serverurl is checked against;
+    # without it, the system's (and SSL_CERT_FILE's)
+    cafile: str | None = None
 
 
 @dataclass(frozen=True)

@@ -91,12 +91,14 @@ def _ctl_section(reader: OptionReader, here: str) -> CtlConfig:
         serverurl = "unix://" + dt.normalize_path(serverurl[7:])
     prompt = reader.value(SUPERVISORCTL, "prompt", str, default_of(CtlConfig, "prompt"))
     history_file = reader.value(SUPERVISORCTL, "history_file", str, None, names)
+    cafile = reader.value(SUPERVISORCTL, "cafile", str, None, names)
     return CtlConfig(
         serverurl=serverurl,
         username=reader.value(SUPERVISORCTL, "username", str, None),
         password=reader.value(SUPERVISORCTL, "password", str, None),
         prompt=prompt,
         history_file=dt.normalize_path(history_file) if history_file else None,
+        cafile=dt.normalize_path(cafile) if cafile else None,
         color=reader.value(SUPERVISORCTL, "color", color_mode, default_of(CtlConfig, "color")),
     )
 

@@ -30,10 +30,18 @@ def basic_auth(username: str | None, password: str | None) -> dict[str, str]:
 class SupervisorClient:
     """Calls ``namespace.method`` on the server, reusing one connection between calls."""
 
-    def __init__(self, serverurl: str, username: str | None, password: str | None) -> None:
+    def __init__(
+        self,
+        serverurl: str,
+        username: str | None,
+        password: str | None,
+        *,
+        cafile: str | None = None,
+    ) -> None:
         self.serverurl = serverurl
         self.username = username
         self.password = password
+        self.cafile = cafile
         self._address: ServerAddress | None = None
         self._connection: HTTPConnection | None = None
         self.server = ""  # the Server header of the last answer
@@ -41,7 +49,7 @@ class SupervisorClient:
     @property
     def address(self) -> ServerAddress:
         if self._address is None:
-            self._address = ServerAddress(self.serverurl)
+            self._address = ServerAddress(self.serverurl, self.cafile)
         return self._address
 
     def call(self, method: str, *params: object) -> object:

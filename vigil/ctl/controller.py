@@ -81,7 +81,7 @@ class Controller:
         if client is None or (client.serverurl, client.username, client.password) != wanted:
             if client is not None:
                 client.close()
-            client = self._client = SupervisorClient(*wanted)
+            client = self._client = SupervisorClient(*wanted, cafile=self.settings.cafile)
         return client
 
     def supervisor(self, method: str, *params: object) -> object:

@@ -81,6 +81,8 @@ def _unknown(code: int, name: str) -> ValueError:
 
 
 def _reason(table: dict[int, str], code: int, name: str) -> str:
+    if code == Faults.UNAUTHORIZED:  # vigil's read-only accounts; Supervisor has no such code
+        return "not allowed: this account may only read"
     reason = table.get(code)
     if reason is None:
         raise _unknown(code, name)

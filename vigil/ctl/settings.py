@@ -26,6 +26,7 @@ class ClientSettings:
         history_file: str | None,
         interactive: bool,
         color: str = "never",
+        cafile: str | None = None,
     ) -> None:
         self.serverurl = serverurl
         self.username = username
@@ -34,6 +35,7 @@ class ClientSettings:
         self.history_file = history_file
         self.interactive = interactive
         self.color = color  # "auto", "always" or "never": see CtlConfig.color
+        self.cafile = cafile  # what an https:// server's certificate is checked against
 
     @classmethod
     def defaults(cls) -> ClientSettings:
@@ -76,6 +78,7 @@ def resolve_settings(line: CommandLine, argv0: str) -> tuple[ClientSettings, lis
         settings.prompt = ctl.prompt
         settings.history_file = ctl.history_file
         settings.color = ctl.color
+        settings.cafile = ctl.cafile
         if plugins:
             warnings.append(plugin_warning(plugins))
     # The command line wins over the file. (Supervisor 4.3.0 accepts -r but never uses it.)

@@ -21,24 +21,33 @@ _READ_SIZE = 65536
 
 
 class ServerAddress:
-    """Where a server URL points: a UNIX socket path, or a TCP host and port."""
+    """Where a server URL points: a UNIX socket path, or a TCP host and port (with TLS for
+    https://, checked against ``cafile`` or the system's certificates)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, cafile: str | None = None) -> None:
         self.url = url
         self.socket_path: str | None = None
         self.host = "localhost"
         self.port = 80
+        self.tls = False
+        self.cafile = cafile
         if url.startswith("unix://"):
             self.socket_path = url[len("unix://") :]
         elif url.startswith("http://"):
             self.host, self.port = _host_and_port(url[len("http://") :])
+        elif url.startswith("https://"):
+            self.tls = True
+            self.host, self.port = _host_and_port(url[len("https://") :], default=443)
         else:
             raise ValueError(f"Unknown protocol for serverurl {url}")
 
     @property
     def host_header(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return host if self.socket_path is not None or self.port == 80 else f"{host}:{self.port}"
+        default = 443 if self.tls else 80
+        return (
+            host if self.socket_path is not None or self.port == default else f"{host}:{self.port}"
+        )
 
     def connect(self) -> socket.socket:
         if self.socket_path is not None:
@@ -49,10 +58,20 @@ class ServerAddress:
                 sock.close()
                 raise
             return sock
-        return socket.create_connection((self.host, self.port))
+        sock = socket.create_connection((self.host, self.port))
+        if not self.tls:
+            return sock
+        import ssl  # only for https: loading OpenSSL costs every other command time
+
+        context = ssl.create_default_context(cafile=self.cafile)
+        try:
+            return context.wrap_socket(sock, server_hostname=self.host)
+        except BaseException:
+            sock.close()
+            raise
 
 
-def _host_and_port(rest: str) -> tuple[str, int]:
+def _host_and_port(rest: str, default: int = 80) -> tuple[str, int]:
     """Host and port of the authority part of an http URL (userinfo ignored, port 80 unless
     given), with the error Supervisor's client gives for a port that is not a number."""
     netloc = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
@@ -62,7 +81,7 @@ def _host_and_port(rest: str) -> tuple[str, int]:
         port_text = after[1:] if after.startswith(":") else ""
     else:
         host, _, port_text = hostport.partition(":")
-    port = 80
+    port = default
     if port_text:
         if not port_text.isdigit() or not port_text.isascii():
             raise ValueError(f"Port could not be cast to integer value as {port_text!r}")
