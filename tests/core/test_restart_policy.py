@@ -571,3 +571,24 @@ def test_policy_of_a_config_and_supervisors_policy() -> None:
     assert not RestartPolicy.of(program(startretries=-1)).is_supervisors
     policy = RestartPolicy.of(program(start_limit=(5, 60.0), type=ProgramType.ONESHOT))
     assert policy.start_limit == StartLimit(5, 60.0) and policy.oneshot
+
+
+def test_starts_are_remembered_only_for_start_limit() -> None:
+    """An endless autorestart loop without start_limit keeps no growing history."""
+    clock = FakeClock()
+    m = ProcessMachine(program(autorestart=AutoRestart.ALWAYS), clock)
+    running(m, clock)
+    for pid in range(43, 143):
+        clock.advance(2)
+        m.exited(1, "exit status 1")
+        m.spawned(pid)
+    assert m._starts == []
+    limited = ProcessMachine(program(start_limit=(3, 5.0), autorestart=AutoRestart.ALWAYS), clock)
+    running(limited, clock)
+    for pid in range(43, 143):
+        clock.advance(2)
+        limited.exited(1, "exit status 1")
+        limited.spawned(pid)
+        clock.advance(1)
+        limited.deadline_reached()
+    assert limited.state is S.RUNNING and len(limited._starts) <= 3

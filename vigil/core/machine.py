@@ -277,7 +277,8 @@ class ProcessMachine:
         self.wait_reason = None
         self.laststart = self.clock.time()
         self._started_at = self.clock.monotonic()
-        self._starts.append(self._started_at)
+        if self.policy.start_limit is not None:  # kept only when counted, trimmed in _restart
+            self._starts.append(self._started_at)
         self.deadline = None
         self._change(S.STARTING)
         self._effects.append(Spawn())

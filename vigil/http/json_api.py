@@ -52,6 +52,7 @@ def process_document(snapshot: ProcessSnapshot) -> dict[str, Any]:
         "exit_status": snapshot.exit_status,
         "spawn_error": snapshot.spawn_error,
         "restarts": snapshot.restarts,
+        "next_attempt_at": snapshot.next_attempt_at,
         "last_exit": None
         if last is None
         else {"code": last.code, "signal": last.signal, "expected": last.expected},

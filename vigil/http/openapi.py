@@ -78,6 +78,11 @@ SCHEMAS: dict[str, Any] = {
                 "type": "integer",
                 "description": "spawns made by the daemon itself since the last start asked for",
             },
+            "next_attempt_at": {
+                **_NULLABLE_NUMBER,
+                "description": "Unix time the daemon will start it again on its own (BACKOFF, "
+                "FATAL with fatal_retry); null when it will not",
+            },
             "last_exit": {
                 "oneOf": [
                     {"type": "null"},
