@@ -130,7 +130,13 @@ def test_clearing_logs(daemon: Path) -> None:
     }
     assert rpc.readProcessStdoutLog("echo", 0, 0) == ""
     group = call(daemon, "POST", "/processes/w:*/clear")
-    assert group.json() == {"namespec": "w:*", "done": True}
+    assert group.json() == {
+        "namespec": "w:*",
+        "results": [
+            {"namespec": f"w:w_{n}", "status": "SUCCESS", "done": True, "description": "OK"}
+            for n in (0, 1)
+        ],
+    }
 
 
 def test_logs_by_offset(daemon: Path) -> None:

@@ -174,10 +174,8 @@ class JsonApi:
             return {"namespec": namespec, "results": [_result(r) for r in results]}
         members = self._directory.matching(namespec)
         if ":" in namespec and namespec.partition(":")[2] in ("", "*"):
-            for member in members:
-                spec = make_namespec(member.group, member.name)
-                await self._rpc.call("supervisor.clearProcessLogs", [spec])
-            return {"namespec": namespec, "done": True}
+            results = [await self._clear_one(member) for member in members]
+            return {"namespec": namespec, "results": results}
         await self._rpc.call("supervisor.clearProcessLogs", [namespec])
         return {"namespec": namespec, "done": True}
 
@@ -187,6 +185,16 @@ class JsonApi:
             return problem(400, "data is required: the text to write to the process's stdin")
         await self._rpc.call("supervisor.sendProcessStdin", [namespec, data])
         return json_response({"namespec": namespec, "done": True})
+
+    async def _clear_one(self, member: ProcessSnapshot) -> dict[str, Any]:
+        """One member of a group, as the *Group results say it: a fault stops nothing."""
+        namespec = make_namespec(member.group, member.name)
+        try:
+            await self._rpc.call("supervisor.clearProcessLogs", [namespec])
+        except RPCError as fault:
+            return {"namespec": namespec, "status": fault.code.name, "done": False,
+                    "description": fault.text}  # fmt: skip
+        return {"namespec": namespec, "status": "SUCCESS", "done": True, "description": "OK"}
 
     async def _per_kind(self, namespec: str, verb: str, params: list[object]) -> dict[str, Any]:
         """One process, a group or all: the method XML-RPC has for each."""

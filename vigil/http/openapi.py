@@ -279,7 +279,7 @@ def _daemon_paths() -> dict[str, Any]:
         "/config/diff": {
             "get": _operation(
                 "What `update` would change",
-                _answers(_json(_ref("Changes")), Faults.CANT_REREAD, Faults.UNAUTHORIZED),
+                _answers(_json(_ref("Changes")), Faults.CANT_REREAD),
             )
         },
         "/config/apply": {
