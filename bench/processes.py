@@ -13,9 +13,13 @@ import os
 import resource
 import select
 import signal
+import subprocess
 import sys
+from pathlib import Path
 
 import psutil
+
+from bench.waiting import BenchError
 
 PR_SET_CHILD_SUBREAPER = 36
 WANTED_OPEN_FILES = 16384  # 500 programs hold three pipes and two log files each
@@ -100,3 +104,25 @@ def _is_alive(proc: psutil.Process) -> bool:
         return proc.status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
         return False
+
+
+def run_in_session(command: list[str], cwd: Path, timeout: float) -> tuple[int, bytes, bytes]:
+    """(exit status, stdout, stderr) of a command run in a session of its own; at the
+    deadline, or when we are interrupted, its process group is ended."""
+    proc = subprocess.Popen(
+        command,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise BenchError(f"{' '.join(command)} did not finish within {timeout:g} s") from None
+    finally:
+        if proc.returncode is None:
+            kill_group_and_leader(proc.pid)
+            proc.wait()
+    return proc.returncode, stdout, stderr
