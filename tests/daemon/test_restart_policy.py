@@ -12,6 +12,7 @@ import json
 import re
 import socket
 import time
+import xmlrpc.client
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -165,3 +166,15 @@ def test_without_oneshot_the_same_program_exits_too_quickly(policy: Any) -> None
     p = policy('command=/bin/sh -c "exit 0"\nstartsecs=5\nstartretries=0')
     info = p.wait_info(lambda i: i["statename"] == "FATAL", "FATAL")
     assert info["description"] == "Exited too quickly (process log may have details)"
+
+
+def test_stopping_a_fatal_process_cancels_its_fatal_retry(policy: Any) -> None:
+    p = policy(f"command={FAIL_AT_ONCE}\nstartsecs=1\nstartretries=0\nfatal_retry=30")
+    p.wait_info(lambda i: i["statename"] == "FATAL" and "next try" in i["description"], "FATAL")
+    assert p.rpc.supervisor.stopProcess("p") is True
+    document = p.document()
+    assert (document["state"], document["next_attempt_at"]) == ("FATAL", None)
+    assert "next try" not in document["description"]
+    with pytest.raises(xmlrpc.client.Fault) as again:
+        p.rpc.supervisor.stopProcess("p")  # nothing left to cancel: as Supervisor answers
+    assert again.value.faultString == "NOT_RUNNING: p"

@@ -154,6 +154,9 @@ class ProcessControl(ProcessLookup):
         return True
 
     def _stop(self, runner: ProcessRunner, name: str, wait: bool) -> Waiter | None:
+        if runner.state is ProcessState.FATAL and runner.snapshot().next_attempt_at is not None:
+            runner.stop()  # FATAL waiting for its fatal_retry: the stop cancels the retry
+            return None
         if runner.state not in RUNNING_STATES:
             raise RPCError(Faults.NOT_RUNNING, name)
         runner.stop()
