@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from enum import StrEnum
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, Self
 
 import psutil
 
@@ -112,7 +112,7 @@ class Daemon:
         self.proc: subprocess.Popen[bytes] | None = None
         self._output: IO[bytes] | None = None
 
-    def __enter__(self) -> Daemon:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -137,7 +137,7 @@ class Daemon:
             start_new_session=True,
         )
 
-    def start(self) -> Daemon:
+    def start(self) -> Self:
         self.launch()
         wait_for(self._ready, timeout=READY_TIMEOUT, what=f"{self.side} daemon to answer")
         return self

@@ -8,24 +8,22 @@ import contextlib
 import os
 import resource
 import signal
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Any
+from typing import Any
 
 import psutil
 
 from bench.daemons import (
+    Daemon,
     RunningLines,
     Side,
     config_text,
     ctl_command,
-    daemon_command,
     workspace,
 )
-from bench.processes import kill_group_and_leader, run_in_session, wait_exit
+from bench.processes import run_in_session, wait_exit
 from bench.rpc import RpcClient
 from bench.waiting import BenchError, wait_for
 from bench.workloads.base import SLEEP, sleepers
@@ -91,68 +89,23 @@ def scale_config(workdir: Path, count: int) -> str:
     return text.replace(header, f"{header}minfds={fds_needed(count)}\n", 1)
 
 
-class Fleet:
-    """One daemon of one side with `count` sleepers in a workspace; a context manager that
-    always ends it (SIGKILL to the session it was started in) and reaps it."""
+class Fleet(Daemon):
+    """One daemon of one side with `count` sleepers in a workspace (bench.daemons' Daemon,
+    with minfds raised to hold them and deadlines that grow with `count`)."""
 
     def __init__(self, side: Side, workdir: Path, count: int) -> None:
-        self.side = side
-        self.workdir = workdir
+        super().__init__(side, workdir, sleepers(count))
         self.count = count
-        self.conf = workdir / "supervisord.conf"
-        self.sock = workdir / "supervisor.sock"
-        self.mainlog = workdir / "supervisord.log"
         self.conf.write_text(scale_config(workdir, count))
-        self.proc: subprocess.Popen[bytes] | None = None
-        self._output: IO[bytes] | None = None
-
-    def __enter__(self) -> Fleet:
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        proc = self.proc
-        if proc is not None and proc.returncode is None:
-            kill_group_and_leader(proc.pid)  # its programs, orphaned to us: the workspace's sweep
-            proc.wait()
-        if self._output is not None:
-            self._output.close()
-            self._output = None
-
-    @property
-    def pid(self) -> int:
-        if self.proc is None:
-            raise BenchError(f"{self.side} daemon was never started")
-        return self.proc.pid
 
     def what(self, doing: str) -> str:
         return f"{self.side} with {self.count} programs: {doing}"
 
-    def check_alive(self) -> None:
-        if self.proc is not None and self.proc.poll() is not None:
-            try:
-                tail = (self.workdir / "daemon.out").read_bytes()[-600:].decode(errors="replace")
-            except OSError:
-                tail = ""
-            raise BenchError(
-                self.what(f"the daemon exited with {self.proc.returncode}: ")
-                + (tail.strip() or "(no output)")
-            )
-
-    def launch(self) -> float:
+    def launch_timed(self) -> float:
         """Seconds from launching the daemon until its main log reports all programs RUNNING."""
         lines = RunningLines(self.mainlog)
-        self._output = open(self.workdir / "daemon.out", "wb")  # noqa: SIM115
         started = time.perf_counter()
-        self.proc = subprocess.Popen(
-            daemon_command(self.side, self.conf),
-            cwd=self.workdir,
-            stdin=subprocess.DEVNULL,
-            stdout=self._output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        self.launch()
 
         def all_reported() -> bool:
             self.check_alive()
@@ -190,8 +143,8 @@ class Fleet:
         self.check_alive()
         return wait_for(lambda: _vmrss_mib(self.pid), timeout=5.0, what=self.what("VmRSS"))
 
-    def client(self) -> RpcClient:
-        return RpcClient(str(self.sock), timeout=deadline(self.count))
+    def client(self, *, keep_alive: bool = False) -> RpcClient:
+        return RpcClient(str(self.sock), keep_alive=keep_alive, timeout=deadline(self.count))
 
     def get_all_process_info(self) -> tuple[float, list[dict[str, Any]]]:
         """(seconds on a new connection, the answer), checked: every program, RUNNING."""
@@ -287,7 +240,7 @@ def fleet_in_workspace(side: Side, count: int) -> Iterator[Fleet]:
 def measure_baseline(side: Side) -> float:
     """RSS at rest of `side` with BASELINE_PROGRAMS, taken exactly as at every size."""
     with fleet_in_workspace(side, BASELINE_PROGRAMS) as fleet:
-        fleet.launch()
+        fleet.launch_timed()
         fleet.status()
         return fleet.rss_at_rest()
 
@@ -298,7 +251,7 @@ def measure_fleet(
     """Every metric of one side at one size, each recorded as soon as it is taken, so that
     the figures before a failure are kept."""
     with fleet_in_workspace(side, count) as fleet:
-        record("start_s", start := fleet.launch())
+        record("start_s", start := fleet.launch_timed())
         if floor is not None:
             record("start_over_floor", start / floor)
         record("status_s", fleet.status())
