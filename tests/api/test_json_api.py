@@ -216,3 +216,44 @@ def test_supervisorctl_reads_a_vigil_daemon_through_the_json_api(daemon: Path) -
         {k: v for k, v in i.items() if k not in moving} for i in over_xml
     ]
     assert [sorted(i) for i in over_json] == [sorted(i) for i in over_xml]
+
+
+def test_actions_refuse_what_another_site_would_make_a_browser_send(daemon: Path) -> None:
+    """Cached Basic credentials ride along with any cross-site request, so the actions refuse
+    those a browser marks as cross-site, and the bodies a plain HTML form can send."""
+    rpc = unix_proxy(daemon).supervisor
+    pid = rpc.getProcessInfo("w:w_0")["pid"]
+    for headers in (
+        {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},
+        {"Origin": "http://evil.example"},
+        {"Origin": "null"},
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        {"Content-Type": "text/plain;charset=UTF-8"},
+        {"Content-Type": "multipart/form-data; boundary=x"},
+    ):
+        answer = call(daemon, "POST", "/processes/w:w_0/stop", None, **headers)
+        assert answer.status == 403, headers
+        assert answer.content_type == "application/problem+json"
+        assert answer.json()["detail"]
+    assert rpc.getProcessInfo("w:w_0")["pid"] == pid  # nothing was done
+    # the dashboard's own requests: same origin, JSON
+    same = call(
+        daemon,
+        "POST",
+        "/processes/w:w_0/signal",
+        {"signal": "CONT"},
+        **{"Sec-Fetch-Site": "same-origin", "Content-Type": "application/json"},
+    )
+    assert same.status == 200
+    origin = call(
+        daemon,
+        "POST",
+        "/processes/w:w_0/signal",
+        {"signal": "CONT"},
+        Origin="http://localhost",
+        Host="localhost",
+    )
+    assert origin.status == 200
+    # reading is never refused
+    assert call(daemon, "GET", "/processes/w:w_0", None, Origin="http://evil.example").status == 200

@@ -19,6 +19,7 @@ from vigil.core.events import Channel
 from vigil.core.naming import make_namespec
 from vigil.core.snapshot import ProcessSnapshot
 from vigil.faults import Faults, RPCError
+from vigil.http.cross_site import cross_site_reason
 from vigil.http.event_stream import stream_events
 from vigil.http.log_stream import Follow, stream_logs
 from vigil.http.messages import PLAIN_TEXT, Reply, Request, Response
@@ -96,7 +97,10 @@ class JsonApi:
             ("/events", self.events, ("GET",)),
             ("/openapi.json", self.openapi, ("GET",)),
         ):
-            routes.add(PREFIX + path, _faults_answered(handler), methods)
+            answered = _faults_answered(handler)
+            if "POST" in methods:
+                answered = _same_site(answered)
+            routes.add(PREFIX + path, answered, methods)
         routes.fallback(PREFIX + "/", self.unknown)
 
     async def unknown(self, request: Request) -> Reply:
@@ -277,6 +281,18 @@ def _faults_answered(handler: Route) -> Route:
             return fault_problem(fault)
 
     return answered
+
+
+def _same_site(handler: Route) -> Route:
+    """Refuse what a page of another site would make a browser do (see cross_site.py)."""
+
+    async def checked(request: Request) -> Reply:
+        reason = cross_site_reason(request)
+        if reason is not None:
+            return problem(403, reason)
+        return await handler(request)
+
+    return checked
 
 
 def _result(result: dict[str, Any]) -> dict[str, Any]:
