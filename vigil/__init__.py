@@ -1,6 +1,9 @@
 """vigil: a process control system for UNIX, a drop-in for Supervisor 4.x."""
 
 __version__ = "0.1.0"
+# The name on the package index: "vigil" there is an unrelated project, so `pip install vigil`
+# would install the wrong thing. The import package and the commands keep the short name.
+DISTRIBUTION = "vigil-supervisor"
 
 # The Supervisor release whose wire contract vigil implements. Clients (supervisorctl,
 # dashboards) read it through getSupervisorVersion and `supervisord -v`.
