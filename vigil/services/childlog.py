@@ -204,7 +204,8 @@ class ChildLog:
         self._on_data = on_data
         self._on_capture = on_capture
         self._closed = False
-        self._lost = 0
+        self._lost = 0  # since writing last failed, for the recovery message
+        self.dropped_total = 0  # every byte that could not be written, for /metrics
         self._followers = LogFollowers()
         self._file: RotatingFile | None = None
         if settings.path is not None:
@@ -225,6 +226,11 @@ class ChildLog:
     @property
     def path(self) -> str | None:
         return self.settings.path
+
+    @property
+    def written_total(self) -> int:
+        """Bytes written to the file since the daemon made this log (rotations included)."""
+        return 0 if self._file is None else self._file.written_total
 
     def write(self, data: bytes) -> None:
         if not data or self._closed:
@@ -321,6 +327,7 @@ class ChildLog:
             return
         if not file.is_open and not self._attempt(file.open):
             self._lost += len(data)
+            self.dropped_total += len(data)
             return
         before = file.written_total
         try:
@@ -342,6 +349,7 @@ class ChildLog:
 
     def _failed(self, exc: OSError, lost: int) -> None:
         self._lost += lost
+        self.dropped_total += lost
         reason = exc.strerror or str(exc)
         error = f"{self.settings.path}: {reason}"
         if error != self.error:

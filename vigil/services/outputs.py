@@ -33,19 +33,33 @@ class ProcessOutputs:
         # group (by name, in the configuration being applied) is an event listener pool.
         self.listeners: ListenerPools | None = None
         self.is_listener: Callable[[str], bool] = lambda group: False
-        # the logs of each process as last made, for live followers to find
+        # the logs of each process as last made, for live followers to find, and the files
+        # behind them (a listener's stdout writes to one too), for their byte counts
         self._made: dict[tuple[str, str], tuple[Sink, Sink]] = {}
+        self._files: dict[tuple[str, str], tuple[ChildLog, ChildLog]] = {}
 
     def __call__(self, process: ProcessConfig) -> tuple[Sink, Sink]:
-        if self.listeners is not None and self.is_listener(process.group):
-            logs: tuple[Sink, Sink] = (
-                self._listener_stdout(process, self.listeners),
-                self._log(process, "stderr"),
-            )
+        pools = self.listeners if self.is_listener(process.group) else None
+        if pools is None:
+            stdout_file = self._log(process, "stdout")
         else:
-            logs = self._log(process, "stdout"), self._log(process, "stderr")
+            stdout_file = self._listener_file(process)
+        stderr = self._log(process, "stderr")
+        stdout: Sink = (
+            stdout_file if pools is None else self._listener_stdout(process, stdout_file, pools)
+        )
+        logs: tuple[Sink, Sink] = (stdout, stderr)
         self._made[(process.group, process.name)] = logs
+        self._files[(process.group, process.name)] = (stdout_file, stderr)
         return logs
+
+    def byte_counts(self, group: str, name: str, channel: Channel) -> tuple[int, int]:
+        """(bytes written, bytes dropped) by one channel's log since it was made."""
+        files = self._files.get((group, name))
+        if files is None:
+            return 0, 0
+        log = files[0] if channel == "stdout" else files[1]
+        return log.written_total, log.dropped_total
 
     def log_of(self, group: str, name: str, channel: Channel) -> ChannelLog | None:
         """The log of one channel of a process, as made for it (None: never made)."""
@@ -54,14 +68,19 @@ class ProcessOutputs:
             return None
         return logs[0] if channel == "stdout" else logs[1]
 
-    def _listener_stdout(self, process: ProcessConfig, pools: ListenerPools) -> ListenerStdout:
+    def _listener_file(self, process: ProcessConfig) -> ChildLog:
         # the log file keeps the protocol bytes; no capture, syslog or events on this channel
         plain = dataclasses.replace(
             process, stdout_capture_maxbytes=0, stdout_syslog=False, stdout_events_enabled=False
         )
+        return self._log(plain, "stdout", mainlog_debug=False)
+
+    def _listener_stdout(
+        self, process: ProcessConfig, file: ChildLog, pools: ListenerPools
+    ) -> ListenerStdout:
         return ListenerStdout(
             process,
-            self._log(plain, "stdout", mainlog_debug=False),
+            file,
             pools,
             self._mainlog,
             mainlog_debug=self._mainlog.enabled_for(LogLevel.DEBG),

@@ -29,6 +29,7 @@ READ_ONLY_CALLER: ContextVar[bool] = ContextVar("read_only_caller", default=Fals
 # What a read-only account may call: the reads of every namespace, and introspection.
 _READ_PREFIXES = ("get", "read", "tail", "list")
 _READ_METHODS = frozenset({"system.methodHelp", "system.methodSignature", "system.multicall"})
+UNRESOLVED = "unknown"  # the method label of calls to a name that is not a method
 
 
 def reads_only(name: str) -> bool:
@@ -172,6 +173,9 @@ class RpcRegistry:
     def __init__(self) -> None:
         self._methods: dict[str, PublishedMethod] = {}
         self._namespaces: set[str] = set()
+        # calls made, by (method, outcome): SUCCESS or the fault's name; a name that resolves
+        # to no method is counted as UNRESOLVED, so a caller cannot grow the table
+        self.outcomes: dict[tuple[str, str], int] = {}
 
     def add_namespace(self, name: str, namespace: object) -> None:
         """Publish every ``@published`` method of ``namespace`` under ``name``.
@@ -212,11 +216,28 @@ class RpcRegistry:
     async def call(self, name: object, params: Sequence[object]) -> Any:
         """Resolve, vet and await one call; the method's own RPCError passes through. A
         caller that may only read is refused anything else (UNAUTHORIZED)."""
-        method = self.resolve(name)
-        if READ_ONLY_CALLER.get() and not reads_only(method.name):
-            raise RPCError(Faults.UNAUTHORIZED, f"{method.name}: this account may only read")
-        method.check_arguments(params)
-        return await method.function(*params)
+        try:
+            method = self.resolve(name)
+        except RPCError as fault:
+            self._count(UNRESOLVED, fault.code.name)
+            raise
+        try:
+            if READ_ONLY_CALLER.get() and not reads_only(method.name):
+                raise RPCError(Faults.UNAUTHORIZED, f"{method.name}: this account may only read")
+            method.check_arguments(params)
+            value = await method.function(*params)
+        except RPCError as fault:
+            self._count(method.name, fault.code.name)
+            raise
+        except Exception:
+            self._count(method.name, "ERROR")
+            raise
+        self._count(method.name, "SUCCESS")
+        return value
+
+    def _count(self, method: str, outcome: str) -> None:
+        key = (method, outcome)
+        self.outcomes[key] = self.outcomes.get(key, 0) + 1
 
     def method_help(self, name: str) -> str:
         """The docstring as written; ``'None'`` when there is none, as Supervisor answers."""
