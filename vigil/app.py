@@ -27,6 +27,7 @@ from vigil.core.bus import EventBus
 from vigil.core.events import Channel, SupervisorStateChanged
 from vigil.core.naming import split_namespec
 from vigil.core.ports import LogFollower
+from vigil.core.snapshot import ProcessSnapshot
 from vigil.core.states import SupervisorState
 from vigil.http.listeners import Listener, ServerStartError, bind_all
 from vigil.runtime import daemon as proc
@@ -41,7 +42,9 @@ from vigil.runtime.process import ProcessContext
 from vigil.runtime.reaper import Reaper, become_subreaper, quiet_signal_wakeups
 from vigil.runtime.spawn import close_on_exec_inherited
 from vigil.runtime.supervisor import Supervisor
+from vigil.services.event_counts import EventCounts
 from vigil.services.event_feed import EventFeed
+from vigil.services.history import ProcessHistory
 from vigil.services.listeners import ListenerPools
 from vigil.services.logfiles import clean_auto_logs
 from vigil.services.mainlog import MainLogger, PendingLog
@@ -49,8 +52,13 @@ from vigil.services.outputs import ProcessOutputs
 from vigil.services.ticks import Ticks
 
 if TYPE_CHECKING:
+    from vigil.http.json_api import Observations
     from vigil.http.logtail import LogSource
+    from vigil.http.routing import RouteRegistrar
     from vigil.http.server import HttpServer
+    from vigil.services.directory import ProcessDirectory
+    from vigil.services.resources import ResourceReader
+    from vigil.services.rpc.registry import RpcRegistry
 
 PROG = "supervisord"
 # Imported only once the programs are spawned: the HTTP server and the RPC namespaces (with
@@ -58,12 +66,14 @@ PROG = "supervisord"
 HTTP_MODULES = (
     "vigil.http.json_api",
     "vigil.http.logtail",
+    "vigil.http.metrics",
     "vigil.http.rpc_handler",
     "vigil.http.server",
     "vigil.http.web",
     "vigil.services.rpc.registry",
     "vigil.services.rpc.supervisor_ns",
     "vigil.services.rpc.system_ns",
+    "vigil.services.rpc.vigil_ns",
     "difflib",  # the config loader's suggestions for misspelt names, on a reread
 )
 SIGNAL_INTENTS = {
@@ -176,6 +186,8 @@ class Daemon:
         outputs.is_listener = self._is_listener_group
         ticks = Ticks(bus, context.clock, loop)
         feed = EventFeed(bus, epoch=int(context.clock.time() * 1000))  # from the first event
+        counts = EventCounts(bus)
+        history = ProcessHistory(bus, lambda group, name: _snapshot_of(supervisor, group, name))
         if not settings.nocleanup:
             clean_auto_logs(settings.childlogdir, settings.identifier, mainlog)
         for group in sorted(self.config.groups, key=lambda g: g.priority):
@@ -193,7 +205,9 @@ class Daemon:
             supervisor.autostart()
             # The sockets are bound and queue connections already; the HTTP application
             # loads after the spawns.
-            server = self._http_server(supervisor, outputs, mainlog, bound, feed)
+            server = self._http_server(
+                supervisor, outputs, mainlog, bound, feed, Observed(counts, history)
+            )
             await server.start()
             mood = await self._intent
         finally:
@@ -288,6 +302,7 @@ class Daemon:
         mainlog: MainLogger,
         bound: list[Listener],
         feed: EventFeed,
+        observed: Observed,
     ) -> HttpServer:
         json_api_routes = importlib.import_module("vigil.http.json_api").json_api_routes
         logtail_routes = importlib.import_module("vigil.http.logtail").logtail_routes
@@ -295,15 +310,22 @@ class Daemon:
         server_class = importlib.import_module("vigil.http.server").HttpServer
         web_routes = importlib.import_module("vigil.http.web").web_routes
         from vigil.services.directory import ProcessDirectory
+        from vigil.services.resources import ResourceReader
         from vigil.services.rpc.registry import RpcRegistry
         from vigil.services.rpc.supervisor_ns import SupervisorNamespace
         from vigil.services.rpc.system_ns import SystemNamespace
+        from vigil.services.rpc.vigil_ns import VigilNamespace
 
         registry = RpcRegistry()
         registry.add_namespace("system", SystemNamespace(registry))
         namespace = SupervisorNamespace(supervisor, self)
         registry.add_namespace("supervisor", namespace)
         mainlog.log(LogLevel.INFO, "RPC interface 'supervisor' initialized")
+        resources = ResourceReader()
+        registry.add_namespace(
+            "vigil", VigilNamespace(supervisor, resources, observed.history, mainlog.reopen)
+        )
+        directory = ProcessDirectory(supervisor)
 
         def find_log(namespec: str, channel: str) -> LogSource:
             group, name = split_namespec(namespec)
@@ -328,11 +350,13 @@ class Daemon:
             web_routes(registry, mainlog),
             json_api_routes(
                 registry,
-                ProcessDirectory(supervisor),
+                directory,
                 feed,
                 follow_log,
                 namespace.config_changes,
+                observed.observations(resources),
             ),
+            observed.metrics_routes(directory, resources, outputs, registry),
         ]
         server: HttpServer = server_class(
             routes, self.config.unix_servers, self.config.inet_servers, mainlog, bound=bound
@@ -372,6 +396,46 @@ class Daemon:
         problem = proc.write_pidfile(settings.pidfile)
         if problem is not None:
             mainlog.log(LogLevel.CRIT, problem)
+
+
+@dataclasses.dataclass(frozen=True)
+class Observed:
+    """What is followed on the bus from the start, for the API and /metrics to show."""
+
+    counts: EventCounts
+    history: ProcessHistory
+
+    def observations(self, resources: ResourceReader) -> Observations:
+        from vigil.http.json_api import Observations
+
+        return Observations(
+            lambda snapshots, complete: resources.read(snapshots, complete=complete),
+            self.history.of,
+        )
+
+    def metrics_routes(
+        self,
+        directory: ProcessDirectory,
+        resources: ResourceReader,
+        outputs: ProcessOutputs,
+        registry: RpcRegistry,
+    ) -> RouteRegistrar:
+        from vigil.http.metrics import MetricSources, metrics_routes
+
+        return metrics_routes(
+            MetricSources(
+                snapshots=directory.all,
+                figures=lambda snapshots: resources.read(snapshots, complete=True),
+                log_bytes=outputs.byte_counts,
+                event_counts=self.counts.counts,
+                rpc_outcomes=registry.outcomes,
+            )
+        )
+
+
+def _snapshot_of(supervisor: Supervisor, group: str, name: str) -> ProcessSnapshot | None:
+    runner = supervisor.find(group, name)
+    return None if runner is None else runner.snapshot()
 
 
 def _pid_of(supervisor: Supervisor, group: str, name: str) -> int:

@@ -10,7 +10,9 @@ every route here.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -29,15 +31,35 @@ from vigil.http.routing import RouteRegistrar, Routes
 from vigil.http.web_actions import RpcCaller
 from vigil.services.directory import ALL, ProcessDirectory
 from vigil.services.event_feed import EventFeed
+from vigil.services.history import Change
+from vigil.services.resources import NO_CHILD, Figures
 
 PREFIX = "/api/v1"
 MAX_BODY = 1024 * 1024  # a stdin write or a small JSON document
 DEFAULT_LOG_BYTES = 64 * 1024
-ACTIONS = ("start", "stop", "restart", "signal", "stdin", "clear")
+ACTIONS = ("start", "stop", "restart", "signal", "stdin", "clear", "reopen")
 ConfigChanges = Callable[[], tuple[list[str], list[str], list[str]]]
+Key = tuple[str, str]
 
 
-def process_document(snapshot: ProcessSnapshot) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Observations:
+    """What the API shows beyond the read model: resource figures, read when asked
+    (``complete`` when the snapshots are every process), and each process's recent history."""
+
+    figures: Callable[[list[ProcessSnapshot], bool], Mapping[Key, Figures]]
+    history: Callable[[str, str], list[Change]]
+
+
+def process_document(snapshot: ProcessSnapshot, figures: Figures | None = None) -> dict[str, Any]:
+    """A process as JSON; ``resources`` only when figures were read for it."""
+    document = _snapshot_document(snapshot)
+    if figures is not None:
+        document["resources"] = figures.document()
+    return document
+
+
+def _snapshot_document(snapshot: ProcessSnapshot) -> dict[str, Any]:
     last = snapshot.last_exit
     return {
         "name": snapshot.name,
@@ -75,12 +97,14 @@ class JsonApi:
         feed: EventFeed,
         follow: Follow,
         config_changes: ConfigChanges,
+        observations: Observations,
     ) -> None:
         self._rpc = rpc
         self._directory = directory
         self._feed = feed
         self._follow = follow
         self._config_changes = config_changes
+        self._observations = observations
 
     def register(self, routes: Routes) -> None:
         for path, handler, methods in (
@@ -88,6 +112,8 @@ class JsonApi:
             ("/processes", self.processes, ("GET",)),
             ("/processes/{namespec}", self.process, ("GET",)),
             ("/processes/{namespec}/{action}", self.act, ("POST",)),
+            ("/processes/{namespec}/history", self.history, ("GET",)),
+            ("/resources", self.resources, ("GET",)),
             ("/processes/{namespec}/log/{channel}", self.process_log, ("GET",)),
             ("/processes/{namespec}/log/{channel}/stream", self.log_stream, ("GET",)),
             ("/groups", self.groups, ("GET",)),
@@ -122,17 +148,63 @@ class JsonApi:
         )
 
     async def processes(self, request: Request) -> Reply:
-        return json_response([process_document(s) for s in self._directory.all()])
+        snapshots = self._directory.all()
+        return json_response(self._documents(request, snapshots, complete=True))
 
     async def process(self, request: Request) -> Reply:
-        return json_response(process_document(self._directory.one(request.match["namespec"])))
+        snapshot = self._directory.one(request.match["namespec"])
+        return json_response(self._documents(request, [snapshot])[0])
 
     async def groups(self, request: Request) -> Reply:
+        groups = self._directory.groups()
+        every = [snapshot for members in groups.values() for snapshot in members]
+        documents = iter(self._documents(request, every, complete=True))
         return json_response(
             [
-                {"name": name, "processes": [process_document(s) for s in members]}
-                for name, members in self._directory.groups().items()
+                {"name": name, "processes": [next(documents) for _ in members]}
+                for name, members in groups.items()
             ]
+        )
+
+    def _documents(
+        self, request: Request, snapshots: list[ProcessSnapshot], *, complete: bool = False
+    ) -> list[dict[str, Any]]:
+        """The processes' documents, with their figures unless ``resources=false``."""
+        query = parse_qs(request.query_string)
+        if query.get("resources", ["true"])[0].lower() == "false":
+            return [process_document(snapshot) for snapshot in snapshots]
+        figures = self._observations.figures(snapshots, complete)
+        return [
+            process_document(snapshot, figures.get((snapshot.group, snapshot.name), NO_CHILD))
+            for snapshot in snapshots
+        ]
+
+    async def resources(self, request: Request) -> Reply:
+        """Every process's figures alone: what a dashboard polls every second or two."""
+        snapshots = self._directory.all()
+        taken_at = time.time()
+        figures = self._observations.figures(snapshots, True)
+        return json_response(
+            {
+                "taken_at": taken_at,
+                "processes": {
+                    make_namespec(s.group, s.name): figures.get(
+                        (s.group, s.name), NO_CHILD
+                    ).document()
+                    for s in snapshots
+                },
+            }
+        )
+
+    async def history(self, request: Request) -> Reply:
+        """The process's last state changes, oldest first, with their causes."""
+        snapshot = self._directory.one(request.match["namespec"])
+        changes = self._observations.history(snapshot.group, snapshot.name)
+        return json_response(
+            {
+                "namespec": make_namespec(snapshot.group, snapshot.name),
+                "changes": [change.document() for change in changes],
+            }
         )
 
     async def act(self, request: Request) -> Reply:
@@ -150,6 +222,8 @@ class JsonApi:
             return await self._signal(namespec, options)
         if action == "clear":
             return json_response(await self._clear(namespec))
+        if action == "reopen":
+            return json_response(await self._reopen(namespec))
         wait = bool(options.get("wait", True))
         if action == "restart":
             stopped = await self._stop_if_running(namespec)
@@ -181,6 +255,14 @@ class JsonApi:
             results = [await self._clear_one(member) for member in members]
             return {"namespec": namespec, "results": results}
         await self._rpc.call("supervisor.clearProcessLogs", [namespec])
+        return {"namespec": namespec, "done": True}
+
+    async def _reopen(self, namespec: str) -> dict[str, Any]:
+        """Reopen log files by their paths, after an external rotation."""
+        results = await self._rpc.call("vigil.reopenLogs", [namespec])
+        several = namespec == ALL or (":" in namespec and namespec.partition(":")[2] in ("", "*"))
+        if several:
+            return {"namespec": namespec, "results": [_result(r) for r in results]}
         return {"namespec": namespec, "done": True}
 
     async def _stdin(self, namespec: str, options: dict[str, Any]) -> Reply:
@@ -365,5 +447,6 @@ def json_api_routes(
     feed: EventFeed,
     follow: Follow,
     config_changes: ConfigChanges,
+    observations: Observations,
 ) -> RouteRegistrar:
-    return JsonApi(rpc, directory, feed, follow, config_changes).register
+    return JsonApi(rpc, directory, feed, follow, config_changes, observations).register
