@@ -321,6 +321,12 @@ ALLOWED[(S.BACKOFF, Input.DEADLINE)] = {S.STARTING}
 for state in S:
     ALLOWED[(state, Input.SIGNAL_FAILED)] = {S.UNKNOWN}
 ALLOWED[(S.BACKOFF, Input.GIVE_UP)] = {S.FATAL}
+# readiness inputs (issue 14): without a ready probe or watchdog, ready, extend and watchdog
+# change nothing; a restart stops a child that has one; blocked fails a process that waited
+ALLOWED[(S.STARTING, Input.RESTART)] = {S.STOPPING}
+ALLOWED[(S.RUNNING, Input.RESTART)] = {S.STOPPING}
+for state in (S.STOPPED, S.EXITED, S.FATAL):
+    ALLOWED[(state, Input.BLOCKED)] = {S.FATAL}
 
 
 def apply(m: ProcessMachine, clock: FakeClock, name: str) -> None:
@@ -335,6 +341,11 @@ def apply(m: ProcessMachine, clock: FakeClock, name: str) -> None:
         Input.DEADLINE: m.deadline_reached,
         Input.SIGNAL_FAILED: lambda: m.signal_failed("x"),
         Input.GIVE_UP: m.give_up,
+        Input.READY: m.ready,
+        Input.EXTEND: lambda: m.extend(30),
+        Input.WATCHDOG: m.watchdog,
+        Input.RESTART: lambda: m.restart("x"),
+        Input.BLOCKED: lambda: m.blocked("x"),
     }[name]()
 
 

@@ -36,6 +36,7 @@ from vigil.config.model import (
     UnixServerConfig,
 )
 from vigil.config.programs import PROGRAM_SECTION_KEYS, GroupReader
+from vigil.config.readiness_keys import check_across
 from vigil.config.reading import OptionReader, ProblemLog, default_of
 from vigil.config.server_limits import SERVER_LIMIT_KEYS, connection_limits
 
@@ -50,9 +51,7 @@ SUPERVISORD_KEYS = frozenset(f.name for f in dataclasses.fields(SupervisordConfi
 CTL_KEYS = frozenset(f.name for f in dataclasses.fields(CtlConfig))
 CREDENTIAL_KEYS = frozenset({"username", "password", "readonly_username", "readonly_password"})
 UNIX_SERVER_KEYS = frozenset({"file", "chmod", "chown"}) | CREDENTIAL_KEYS | SERVER_LIMIT_KEYS
-INET_SERVER_KEYS = (
-    frozenset({"port", "certfile", "keyfile"}) | CREDENTIAL_KEYS | SERVER_LIMIT_KEYS
-)
+INET_SERVER_KEYS = frozenset({"port", "certfile", "keyfile"}) | CREDENTIAL_KEYS | SERVER_LIMIT_KEYS
 
 
 def load(path: str, *, environ: Mapping[str, str] | None = None) -> Config:
@@ -128,6 +127,7 @@ def _load(
     environment.update(environment_names(dict(supervisord.environment)))
     rpcinterfaces = _rpcinterfaces(reader)
     groups = GroupReader(reader, here, host_node_name, dict(supervisord.environment)).groups()
+    check_across(groups, reader)
     inet_servers = _inet_servers(reader)
     unix_servers = _unix_servers(reader, here)
     _warn_unknown(document, problems)

@@ -16,13 +16,17 @@ from enum import Enum
 # from here by the daemon's modules); they live apart only to keep supervisorctl's start light.
 from vigil.config.ctl_model import CtlConfig as CtlConfig
 from vigil.config.ctl_model import PluginConfig as PluginConfig
+from vigil.config.dependencies import Dependency as Dependency
+from vigil.config.probes import Probe as Probe
 from vigil.config.values import AUTO as AUTO
 from vigil.config.values import Auto as Auto
 from vigil.config.values import AutoRestart as AutoRestart
 from vigil.config.values import Backoff as Backoff
+from vigil.config.values import HealthAction as HealthAction
 from vigil.config.values import KillMode as KillMode
 from vigil.config.values import Logfile as Logfile
 from vigil.config.values import LogLevel as LogLevel
+from vigil.config.values import ProbeKind as ProbeKind
 from vigil.config.values import ProgramType as ProgramType
 
 MB = 1024 * 1024
@@ -109,6 +113,20 @@ class ProcessConfig:
     restart_delay: float = 0.0  # the first wait before restarting a program that ran
     start_limit: tuple[int, float] | None = None  # (N, SECONDS): more starts -> FATAL
     fatal_retry: float = 0.0  # leave FATAL and start again after this long; 0: never
+    # vigil's readiness, dependencies and health checks (issue 14), all opt-in: without them
+    # a process is ready once up for startsecs and starts in priority order, as in Supervisor.
+    ready: Probe | None = None  # None: up for startsecs is ready
+    ready_timeout: float = 60.0  # not ready this long after the spawn: a failed start
+    depends_on: tuple[Dependency, ...] = ()  # with dependent_startup_wait_for's entries
+    binds_to: tuple[str, ...] = ()  # also stopped (and started again) with these
+    dependent_startup: bool = False  # supervisord-dependent-startup: started by the daemon
+    healthcheck: Probe | None = None
+    healthcheck_interval: float = 10.0
+    healthcheck_timeout: float = 5.0
+    healthcheck_retries: int = 3  # failures in a row that make the process unhealthy
+    healthcheck_start_period: float = 0.0  # failures this soon after RUNNING do not count
+    healthcheck_action: HealthAction = HealthAction.RESTART
+    watchdog_sec: float = 0.0  # sd_notify WATCHDOG=1 needed this often (0: no watchdog)
     source: Source = field(default=Source("<default>"), compare=False)
 
 

@@ -29,6 +29,7 @@ from vigil.config.model import (
     ProcessConfig,
     Source,
 )
+from vigil.config.readiness_keys import PLUGIN_KEYS, READINESS_OPTIONS, read_plugin_keys
 from vigil.config.reading import OptionReader, default_of
 from vigil.event_types import SUBSCRIBABLE
 
@@ -44,9 +45,13 @@ NUMPROCS_LIMIT = 10_000
 DEFAULT_GROUP_PRIORITY = default_of(ProcessConfig, "priority")
 LISTENER_GROUP_PRIORITY = -1  # listeners start first and stop last
 
-PROGRAM_KEYS = frozenset(
-    {f.name for f in dataclasses.fields(ProcessConfig)} - {"name", "group", "uid", "source"}
-) | {"process_name", "numprocs", "numprocs_start"}
+PROGRAM_KEYS = (
+    frozenset(
+        {f.name for f in dataclasses.fields(ProcessConfig)} - {"name", "group", "uid", "source"}
+    )
+    | {"process_name", "numprocs", "numprocs_start"}
+    | PLUGIN_KEYS
+)
 LISTENER_KEYS = PROGRAM_KEYS | {"events", "buffer_size", "result_handler"}
 FCGI_KEYS = PROGRAM_KEYS | {"socket", "socket_backlog", "socket_owner", "socket_mode"}
 GROUP_KEYS = frozenset({"programs", "priority"})
@@ -388,8 +393,9 @@ class ProgramReader:
             None if user is None else reader.converted(section, "user", dt.name_to_uid, user, None)
         )
         settings["umask"] = self._value("umask", dt.octal, None)
-        for option, policy_conv in POLICY_OPTIONS:
+        for option, policy_conv in POLICY_OPTIONS + READINESS_OPTIONS:
             settings[option] = self._setting(option, policy_conv)
+        read_plugin_keys(settings, self._value)
         return settings
 
     def _apply_kill_mode(self, settings: dict[str, Any]) -> None:

@@ -60,3 +60,22 @@ class ProgramType(Enum):
 
     SIMPLE = "simple"
     ONESHOT = "oneshot"
+
+
+class ProbeKind(Enum):
+    """How readiness or health is checked (opt-in ``ready`` and ``healthcheck``)."""
+
+    STARTSECS = "startsecs"  # Supervisor's: up for startsecs is ready
+    NOTIFY = "notify"  # the program says READY=1 on its NOTIFY_SOCKET (sd_notify)
+    TCP = "tcp"  # a connect to HOST:PORT completes
+    HTTP = "http"  # a GET answers 2xx or 3xx
+    EXEC = "exec"  # a command exits 0
+    LOG = "log"  # a line of the program's output matches a regular expression
+
+
+class HealthAction(Enum):
+    """What an unhealthy process gets (opt-in ``healthcheck_action``)."""
+
+    RESTART = "restart"
+    STOP = "stop"
+    NONE = "none"

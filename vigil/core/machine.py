@@ -19,6 +19,16 @@ random source for jitter; without the new options it decides exactly as above. W
 - FATAL with a deadline (fatal_retry): FATAL -> STARTING when it comes; a stop or the daemon's
   shutdown drops it;
 - a oneshot that exits with an expected code is done: STARTING -> EXITED, whatever startsecs.
+
+Readiness (issue 14) is a ReadyPolicy value; whether the program is ready, alive (sd_notify
+WATCHDOG=1) or unhealthy is told to the machine as inputs, never found out by it:
+- with a probe, STARTING -> RUNNING on `ready`, not after startsecs; an exit first, or
+  ready_timeout passing first (the child is then stopped: STARTING until it is gone), is a
+  failed start: STARTING -> BACKOFF, counted by startretries as an exit too quick;
+- `extend` pushes the start (or stop) deadline further (EXTEND_TIMEOUT_USEC), never nearer;
+- with watchdog_sec, RUNNING holds a deadline that each `watchdog` moves on; missing it is a
+  `restart`: RUNNING -> STOPPING -> STOPPED -> STARTING, as a health check's restart is;
+- `blocked` (a dependency that cannot be met) turns a process that waited into FATAL.
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ from dataclasses import dataclass
 
 from vigil.clock import Clock
 from vigil.config.model import AutoRestart, LogLevel, ProcessConfig
+from vigil.core.ready_policy import ReadyPolicy
 from vigil.core.restart_policy import RestartPolicy
 from vigil.core.snapshot import ExitReason
 from vigil.core.states import ProcessState
@@ -80,8 +91,27 @@ class Input:
     DEADLINE = "deadline"
     SIGNAL_FAILED = "signal_failed"
     GIVE_UP = "give_up"
+    READY = "ready"
+    EXTEND = "extend"
+    WATCHDOG = "watchdog"
+    RESTART = "restart"
+    BLOCKED = "blocked"
 
-    ALL = (START, STOP, SPAWNED, SPAWN_FAILED, EXITED, DEADLINE, SIGNAL_FAILED, GIVE_UP)
+    ALL = (
+        START,
+        STOP,
+        SPAWNED,
+        SPAWN_FAILED,
+        EXITED,
+        DEADLINE,
+        SIGNAL_FAILED,
+        GIVE_UP,
+        READY,
+        EXTEND,
+        WATCHDOG,
+        RESTART,
+        BLOCKED,
+    )
 
 
 class ProcessMachine:
@@ -99,10 +129,12 @@ class ProcessMachine:
         clock: Clock,
         policy: RestartPolicy | None = None,
         draw: Callable[[], float] = lambda: 0.0,
+        ready: ReadyPolicy | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
         self.policy = RestartPolicy.of(config) if policy is None else policy
+        self.ready_policy = ReadyPolicy.of(config) if ready is None else ready
         self._draw = draw
         self.state = S.STOPPED
         self.pid = 0
@@ -124,6 +156,9 @@ class ProcessMachine:
         self.completed = False  # a oneshot's last run ended well
         self._running_since: float | None = None  # monotonic time RUNNING was entered
         self._starts: list[float] = []  # monotonic times of recent starts (start_limit)
+        # readiness's memory
+        self._failing: str | None = None  # why a child that never got ready is being stopped
+        self._restart_after_stop: str | None = None  # why a stop is to be followed by a start
 
     @property
     def name(self) -> str:
@@ -153,9 +188,13 @@ class ProcessMachine:
             self.pid = pid
             self.spawnerr = None
             self._log(LogLevel.INFO, f"spawned: '{self.name}' with pid {pid}")
-            self.deadline = self._started_at + self.config.startsecs
-            if self.config.startsecs <= 0:
-                self._enter_running()
+            if self.ready_policy.waits:
+                # STARTING until ready, or ready_timeout
+                self.deadline = self._started_at + self.ready_policy.timeout
+            else:
+                self.deadline = self._started_at + self.config.startsecs
+                if self.config.startsecs <= 0:
+                    self._enter_running()
         return self._flush()
 
     def spawn_failed(self, message: str) -> list[Effect]:
@@ -188,19 +227,24 @@ class ProcessMachine:
             self._change(S.STOPPED)
             self._log(LogLevel.INFO if expected else LogLevel.WARN, f"stopped: {self.name} ({how})")
             self.pid = 0
+            self._restart_if_asked()
+        elif self.state is S.STARTING and self._failing is not None:
+            # STARTING -> BACKOFF: never ready within ready_timeout, and now gone
+            self._failed_start(code, signal, how, self._failing)
         elif self.state is S.STARTING and self.policy.oneshot and expected:
             # STARTING -> EXITED: a oneshot that did its job, however quickly
             self.last_exit = ExitReason(code, signal, expected)
             self._exit_from_running(code, how, expected)
+        elif self.state is S.STARTING and self.ready_policy.waits:
+            # STARTING -> BACKOFF: exited before it was ready, whatever the exit code
+            self._failed_start(
+                code, signal, how, f"Exited before it was ready (ready = {self.ready_policy.probe})"
+            )
         elif self.state is S.STARTING and self._alive_for() < self.config.startsecs:
             # STARTING -> BACKOFF: exited before startsecs, whatever the exit code
-            self.last_exit = ExitReason(code, signal, expected=False)
-            self.exitstatus = None
-            self.spawnerr = "Exited too quickly (process log may have details)"
-            self._enter_backoff()
-            self._log(LogLevel.WARN, f"exited: {self.name} ({how}; not expected)")
-            self.pid = 0
-            self._give_up_if_spent()
+            self._failed_start(
+                code, signal, how, "Exited too quickly (process log may have details)"
+            )
         else:
             self.last_exit = ExitReason(code, signal, expected)
             self._exit_from_running(code, how, expected)
@@ -208,6 +252,7 @@ class ProcessMachine:
 
     def stop(self) -> list[Effect]:
         """A stop request: the stop signal now, SIGKILL after stopwaitsecs."""
+        self._restart_after_stop = None
         if self.state is S.BACKOFF:
             # BACKOFF -> STOPPED: a stop must not wait out the remaining retries
             self.deadline = None
@@ -218,15 +263,75 @@ class ProcessMachine:
             self.deadline = None
             self.wait_reason = None
         elif self.state in (S.RUNNING, S.STARTING) and self.pid:
+            self._failing = None
             self._send_kill(self.config.stopsignal, as_group=self.config.stopasgroup)
+        return self._flush()
+
+    def ready(self) -> list[Effect]:
+        """The program is ready (its probe succeeded, it sent READY=1)."""
+        if (
+            self.state is S.STARTING
+            and self.pid
+            and self.ready_policy.waits
+            and self._failing is None
+        ):
+            # STARTING -> RUNNING: ready
+            self._enter_running(f"process is ready (ready = {self.ready_policy.probe})")
+        return self._flush()
+
+    def extend(self, seconds: float) -> list[Effect]:
+        """Allow `seconds` more from now before the current deadline (EXTEND_TIMEOUT_USEC)."""
+        waiting = (self.state is S.STARTING and self.pid and self._failing is None) or (
+            self.state is S.STOPPING or (self.state is S.RUNNING and self.ready_policy.watchdog)
+        )
+        if waiting and self.deadline is not None:
+            self.deadline = max(self.deadline, self.clock.monotonic() + max(seconds, 0.0))
+        return self._flush()
+
+    def watchdog(self) -> list[Effect]:
+        """A sign of life (WATCHDOG=1): the watchdog deadline starts again."""
+        if self.state is S.RUNNING and self.ready_policy.watchdog > 0:
+            self.deadline = self.clock.monotonic() + self.ready_policy.watchdog
+        return self._flush()
+
+    def restart(self, why: str) -> list[Effect]:
+        """Stop the child and start it again once it is gone (a missed watchdog, a failed
+        health check): the start is one the daemon makes on its own, so start_limit counts it."""
+        self._restart_child(why)
+        return self._flush()
+
+    def blocked(self, why: str) -> list[Effect]:
+        """A process waiting to start cannot (a dependency went FATAL): FATAL, saying why."""
+        if self.state in (S.STOPPED, S.EXITED) or (self.state is S.FATAL and self.deadline is None):
+            # STOPPED/EXITED -> FATAL: what it waited for will not come
+            self.spawnerr = why
+            self.backoff = 0
+            self.wait_reason = None
+            self._change(S.FATAL)
+            self._log(LogLevel.INFO, f"gave up: {self.name} entered FATAL state, {why}")
         return self._flush()
 
     def deadline_reached(self) -> list[Effect]:
         """The moment set in `deadline` has come (a late or early call is harmless)."""
         if self.deadline is None or self.clock.monotonic() < self.deadline:
             return []
-        if self.state is S.STARTING and self.pid:
+        if self.state is S.STARTING and self.pid and self._failing is not None:
+            # STARTING (not ready, being stopped): stopwaitsecs passed, SIGKILL
+            self._log(LogLevel.WARN, f"killing '{self.name}' ({self.pid}) with SIGKILL")
+            self.deadline = self.clock.monotonic() + self.config.stopwaitsecs
+            self._effects.append(Kill(SIGKILL, self.config.killasgroup))
+        elif self.state is S.STARTING and self.pid and self.ready_policy.waits:
+            # STARTING: ready_timeout passed without ready; stop the child, then BACKOFF
+            seconds = f"{self.ready_policy.timeout:g}"
+            self._failing = f"Not ready within {seconds} seconds (ready_timeout)"
+            self._log(LogLevel.WARN, f"not ready: {self.name} ({self._failing}), stopping it")
+            self.deadline = self.clock.monotonic() + self.config.stopwaitsecs
+            self._effects.append(Kill(self.config.stopsignal, self.config.stopasgroup))
+        elif self.state is S.STARTING and self.pid:
             self._enter_running()
+        elif self.state is S.RUNNING and self.pid:
+            # RUNNING: no WATCHDOG=1 within watchdog_sec; restart
+            self._restart_child(f"no WATCHDOG=1 within {self.ready_policy.watchdog:g} seconds")
         elif self.state is S.BACKOFF and self.may_spawn:
             # BACKOFF -> STARTING: the k-th retry, k seconds after the k-th failure (or a
             # restart after restart_delay); BACKOFF -> FATAL when it would be flapping
@@ -271,6 +376,7 @@ class ProcessMachine:
         if self.state not in (S.STOPPED, S.EXITED, S.FATAL, S.BACKOFF):
             return False
         self.killing = False
+        self._failing = None
         self.spawnerr = None
         self.exitstatus = None
         self.completed = False
@@ -287,18 +393,41 @@ class ProcessMachine:
     def _alive_for(self) -> float:
         return self.clock.monotonic() - self._started_at
 
-    def _enter_running(self) -> None:
-        # STARTING -> RUNNING: stayed up for startsecs
+    def _enter_running(self, why: str = "") -> None:
+        # STARTING -> RUNNING: stayed up for startsecs (or ready)
         self.deadline = None
+        if self.ready_policy.watchdog > 0:
+            self.deadline = self.clock.monotonic() + self.ready_policy.watchdog
         if self.policy.backoff_reset is None:
             self.backoff = 0  # Supervisor's: tries start again at once
         self._running_since = self.clock.monotonic()
         self._change(S.RUNNING)
-        self._log(
-            LogLevel.INFO,
-            f"success: {self.name} entered RUNNING state, process has stayed up for > than "
-            f"{self.config.startsecs} seconds (startsecs)",
+        why = why or (
+            f"process has stayed up for > than {self.config.startsecs} seconds (startsecs)"
         )
+        self._log(LogLevel.INFO, f"success: {self.name} entered RUNNING state, {why}")
+
+    def _failed_start(self, code: int, signal: int | None, how: str, why: str) -> None:
+        self.last_exit = ExitReason(code, signal, expected=False)
+        self.exitstatus = None
+        self._failing = None
+        self.spawnerr = why
+        self._enter_backoff()
+        self._log(LogLevel.WARN, f"exited: {self.name} ({how}; not expected)")
+        self.pid = 0
+        self._give_up_if_spent()
+
+    def _restart_child(self, why: str) -> None:
+        if self.state in (S.RUNNING, S.STARTING) and self.pid and self._failing is None:
+            self._log(LogLevel.WARN, f"restarting: {self.name} ({why})")
+            self._send_kill(self.config.stopsignal, as_group=self.config.stopasgroup)
+            self._restart_after_stop = why
+
+    def _restart_if_asked(self) -> None:
+        why, self._restart_after_stop = self._restart_after_stop, None
+        if why is not None and self.may_spawn:
+            # STOPPED -> STARTING: the restart a watchdog or a health check asked for
+            self._restart()
 
     def _enter_backoff(self) -> None:
         self.backoff += 1

@@ -17,6 +17,7 @@ from vigil.core.events import Channel
 from vigil.core.states import ProcessState
 
 _INT32_MAX = 2**31 - 1
+_WAITING_STATES = frozenset({ProcessState.STOPPED, ProcessState.EXITED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +68,15 @@ class ProcessSnapshot:
     next_attempt_at: float | None = None
     wait_reason: str | None = None
     completed: bool = False
+    # readiness, dependencies and health (issue 14): what a process that is not started yet
+    # waits for ("db (ready)"); what it said on its NOTIFY_SOCKET (STATUS=, RELOADING=1);
+    # its health ("starting", "healthy", "unhealthy", None without a healthcheck) and the
+    # last check's output. The description says them after Supervisor's text.
+    waiting_for: str | None = None
+    notify_status: str | None = None
+    reloading: bool = False
+    health: str | None = None
+    health_output: str | None = None
 
     def logfile(self, channel: Channel) -> str | None:
         return self.stdout_logfile if channel == "stdout" else self.stderr_logfile
@@ -76,12 +86,31 @@ class ProcessSnapshot:
         """The text Supervisor's getProcessInfo puts beside the state, followed by what keeps
         output from a log (a full disk, a removed directory), so the status a user looks at
         says it, not only the main log."""
-        text = self._supervisor_description()
+        text = self._supervisor_description() + self._vigil_description()
         if self.stdout_log_error is not None:
             text += f" (stdout log: {self.stdout_log_error})"
         if self.stderr_log_error is not None:
             text += f" (stderr log: {self.stderr_log_error})"
         return text
+
+    def _vigil_description(self) -> str:
+        """What vigil's opt-in features add; empty without them, so Supervisor's text stays."""
+        parts: list[str] = []
+        if self.waiting_for is not None and self.state in _WAITING_STATES:
+            parts.append(f"waiting for {self.waiting_for}")
+        if self.health is not None and self.state is ProcessState.RUNNING:
+            health = f"health: {self.health}"
+            if self.health == "unhealthy" and self.health_output:
+                health += f" ({self.health_output.splitlines()[0][:120]})"
+            parts.append(health)
+        if self.reloading:
+            parts.append("reloading")
+        if self.notify_status is not None and self.pid:
+            parts.append(f"status: {self.notify_status}")
+        if not parts:
+            return ""
+        # Supervisor leaves STARTING and STOPPING blank: vigil's text stands alone there
+        return ("; " if self._supervisor_description() else "") + "; ".join(parts)
 
     def _supervisor_description(self) -> str:
         # Supervisor derives the text from the times as getProcessInfo reports them (whole

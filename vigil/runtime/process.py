@@ -12,9 +12,10 @@ import os
 import random
 import signal
 from collections.abc import Callable, Coroutine, Mapping
+from typing import TYPE_CHECKING
 
 from vigil.clock import Clock
-from vigil.config.model import KillMode, LogLevel, ProcessConfig
+from vigil.config.model import KillMode, LogLevel, ProbeKind, ProcessConfig
 from vigil.core.bus import EventBus
 from vigil.core.events import ProcessStateChanged
 from vigil.core.machine import Effect, Kill, Log, ProcessMachine, Spawn, StateChange
@@ -24,10 +25,17 @@ from vigil.core.states import ProcessState
 from vigil.runtime.command import CommandError, resolve_command
 from vigil.runtime.pipes import OutputPump, StdinClosed, StdinWriter
 from vigil.runtime.process_tree import ProcessTree
-from vigil.runtime.proctable import HeldProcess, start_time, wait_all_gone
+from vigil.runtime.proctable import HeldProcess, read_entry, start_time, wait_all_gone
 from vigil.runtime.reaper import Reaper
 from vigil.runtime.spawn import SpawnError, SpawnRequest, spawn
 from vigil.runtime.waitstatus import describe_wait_status, exit_signal, signal_name
+
+if TYPE_CHECKING:  # loaded at the first spawn of a program that uses them
+    from vigil.runtime.notify import NotifySocket
+    from vigil.runtime.probes import ProbeTarget
+    from vigil.runtime.readiness import ReadinessWatch
+
+DESCENDANT_DEPTH = 32  # how far up from a sender the notify check looks for the child
 
 
 class ProcessContext:
@@ -93,6 +101,14 @@ class ProcessRunner:
         )
         self._main_exited = False  # reaped, its pid free for reuse: never signal it again
         self._tree_tasks: set[asyncio.Task[None]] = set()
+        # readiness (issue 14): what watches a child that is starting, its sd_notify socket,
+        # what it said there; and what the dependencies keep it waiting for (set from outside)
+        self._watch: ReadinessWatch | None = None
+        self._notify: NotifySocket | None = None
+        self.notify_status: str | None = None  # STATUS=
+        self.reloading = False  # RELOADING=1 until READY=1
+        self.main_pid = 0  # MAINPID=, also allowed to notify
+        self.waiting_for: str | None = None
 
     # -- what callers see -----------------------------------------------------------------
 
@@ -162,6 +178,9 @@ class ProcessRunner:
             else now + max(0.0, next_attempt - clock.monotonic()),
             wait_reason=machine.wait_reason,
             completed=machine.completed,
+            waiting_for=self.waiting_for,
+            notify_status=self.notify_status,
+            reloading=self.reloading,
         )
 
     @property
@@ -226,6 +245,10 @@ class ProcessRunner:
     def close(self) -> None:
         """Release pipes, timer and sinks once the process is gone for good."""
         self._cancel_timer()
+        self._end_watch()
+        if self._notify is not None:
+            self._notify.close()
+            self._notify = None
         for task in self._tree_tasks:
             task.cancel()
         for pump in self._pumps:
@@ -254,7 +277,9 @@ class ProcessRunner:
 
     def _spawn(self) -> list[Effect]:
         env = self.environment()
+        self.notify_status, self.reloading, self.main_pid = None, False, 0
         try:
+            self._notify_environment(env)
             filename, argv = resolve_command(self.config.command, env, self.config.directory)
             stdin_fd = self._stdin_socket() if self._stdin_socket else None
             child = spawn(
@@ -272,6 +297,8 @@ class ProcessRunner:
             )
         except CommandError as exc:
             return self.machine.spawn_failed(exc.message)
+        except OSError as exc:  # the notify socket could not be made
+            return self.machine.spawn_failed(f"couldn't make NOTIFY_SOCKET: {exc}")
         except SpawnError as exc:
             if exc.pid:
                 self._ctx.reaper.watch(exc.pid, lambda status: None)
@@ -287,7 +314,9 @@ class ProcessRunner:
         if self._stdin is not None:
             self._stdin.close()
         self._stdin = StdinWriter(loop, child.stdin) if child.stdin is not None else None
-        return self.machine.spawned(child.pid)
+        effects = self.machine.spawned(child.pid)
+        self._watch_readiness()
+        return effects
 
     def _on_exit(self, status: int) -> None:
         for pump in self._pumps:
@@ -373,9 +402,94 @@ class ProcessRunner:
                 at=self._ctx.clock.time(),
             )
         )
+        if change.old is ProcessState.STARTING:
+            self._end_watch()
         for predicate, future in self._waiters:
             if not future.done() and predicate(change.new):
                 future.set_result(None)
+
+    # -- readiness ------------------------------------------------------------------------
+
+    def _watch_readiness(self) -> None:
+        probe = self.config.ready
+        if probe is None or probe.kind is ProbeKind.NOTIFY:
+            return
+        if self.machine.state is not ProcessState.STARTING:
+            return
+        from vigil.runtime.readiness import ReadinessWatch
+
+        logs = self._logs if self.config.redirect_stderr is False else self._logs[:1]
+        self._end_watch()
+        self._watch = ReadinessWatch(probe, self._probe_target, logs, self._became_ready)
+        self._watch.start(self._ctx.loop)
+
+    def _probe_target(self) -> ProbeTarget:
+        from vigil.runtime.probes import ProbeTarget
+
+        return ProbeTarget(self.config, self.environment(), self._ctx.reaper)
+
+    def _became_ready(self) -> None:
+        self._watch = None
+        self._apply(self.machine.ready())
+
+    def _end_watch(self) -> None:
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None
+
+    def _notify_environment(self, env: dict[str, str]) -> None:
+        """NOTIFY_SOCKET (and WATCHDOG_USEC) for a program that uses sd_notify."""
+        probe = self.config.ready
+        uses = (probe is not None and probe.kind is ProbeKind.NOTIFY) or self.config.watchdog_sec
+        if not uses:
+            return
+        if self._notify is None:
+            from vigil.runtime.notify import NotifySocket
+
+            self._notify = NotifySocket(self._ctx.loop, self.config.uid, self._notified)
+        env["NOTIFY_SOCKET"] = self._notify.path
+        if self.config.watchdog_sec:
+            env["WATCHDOG_USEC"] = str(int(self.config.watchdog_sec * 1_000_000))
+
+    def _notified(self, sender: int, fields: dict[str, str]) -> None:
+        if not self._from_child(sender):
+            self._debug(f"{self.name}: notification from pid {sender} ignored (not its process)")
+            return
+        machine = self.machine
+        effects: list[Effect] = []
+        if "STATUS" in fields:
+            self.notify_status = fields["STATUS"][:256] or None
+        if fields.get("MAINPID", "").isdigit():
+            self.main_pid = int(fields["MAINPID"])
+        if fields.get("RELOADING") == "1":
+            self.reloading = True
+        if fields.get("READY") == "1":
+            self.reloading = False
+            effects += machine.ready()
+        if fields.get("STOPPING") == "1":
+            self.notify_status = self.notify_status or "stopping"
+        if "EXTEND_TIMEOUT_USEC" in fields and fields["EXTEND_TIMEOUT_USEC"].isdigit():
+            effects += machine.extend(int(fields["EXTEND_TIMEOUT_USEC"]) / 1_000_000)
+        if fields.get("WATCHDOG") == "1":
+            effects += machine.watchdog()
+        elif fields.get("WATCHDOG") == "trigger":
+            effects += machine.restart("WATCHDOG=trigger")
+        self._apply(effects)
+
+    def _from_child(self, sender: int) -> bool:
+        """Whether `sender` is the child, its MAINPID, or below the child in the tree."""
+        child = self.machine.pid
+        if not child or self._main_exited:
+            return False
+        current = sender
+        for _ in range(DESCENDANT_DEPTH):
+            if current in (child, self.main_pid):
+                return True
+            entry = read_entry(current)
+            if entry is None or entry.ppid <= 1:
+                return False
+            current = entry.ppid
+        return False
 
     def _debug(self, message: str) -> None:
         self._ctx.log.log(LogLevel.DEBG, message)
