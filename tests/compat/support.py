@@ -39,13 +39,18 @@ DEADLINE = 30.0  # seconds: only a bound on waiting for something that must happ
 
 # A program that says something on each channel, answers SIGHUP, echoes its stdin and otherwise
 # sleeps: enough to exercise logs, signals and sendProcessStdin with predictable output.
+# Each line goes out in one write(2): print() writes its parts and its end separately, and a
+# daemon reading between them would see a line in two chunks (its main log's DEBG entries,
+# which the tests wait on, and which bytes a rotation puts in which file, then differ).
 TALKER = """\
-import signal, sys
-signal.signal(signal.SIGHUP, lambda *_: print("got SIGHUP", flush=True))
-print("hello stdout 0123456789", flush=True)
-print("hello stderr", file=sys.stderr, flush=True)
+import os, signal, sys
+def say(fd, text):
+    os.write(fd, text.encode() + b"\\n")
+signal.signal(signal.SIGHUP, lambda *_: say(1, "got SIGHUP"))
+say(1, "hello stdout 0123456789")
+say(2, "hello stderr")
 for line in sys.stdin:
-    print("echo:", line.rstrip("\\n"), flush=True)
+    say(1, "echo: " + line.rstrip("\\n"))
 while True:
     signal.pause()
 """
