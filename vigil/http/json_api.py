@@ -111,8 +111,13 @@ class JsonApi:
             ("/daemon", self.daemon, ("GET",)),
             ("/processes", self.processes, ("GET",)),
             ("/processes/{namespec}", self.process, ("GET",)),
-            ("/processes/{namespec}/{action}", self.act, ("POST",)),
             ("/processes/{namespec}/history", self.history, ("GET",)),
+            # one route per action rather than a placeholder, which would also match
+            # .../history (and have a POST there advertised in its 405's Allow)
+            *(
+                (f"/processes/{{namespec}}/{action}", self._action(action), ("POST",))
+                for action in ACTIONS
+            ),
             ("/resources", self.resources, ("GET",)),
             ("/processes/{namespec}/log/{channel}", self.process_log, ("GET",)),
             ("/processes/{namespec}/log/{channel}/stream", self.log_stream, ("GET",)),
@@ -128,9 +133,6 @@ class JsonApi:
                 answered = _same_site(answered)
             routes.add(PREFIX + path, answered, methods)
         routes.fallback(PREFIX + "/", self.unknown)
-
-    async def unknown(self, request: Request) -> Reply:
-        return problem(404, f"no API route {request.method} {request.path}")
 
     async def daemon(self, request: Request) -> Reply:
         state = await self._rpc.call("supervisor.getState", [])
@@ -148,17 +150,26 @@ class JsonApi:
         )
 
     async def processes(self, request: Request) -> Reply:
+        wanted = _with_resources(request)
+        if isinstance(wanted, Response):
+            return wanted
         snapshots = self._directory.all()
-        return json_response(self._documents(request, snapshots, complete=True))
+        return json_response(self._documents(wanted, snapshots, complete=True))
 
     async def process(self, request: Request) -> Reply:
+        wanted = _with_resources(request)
+        if isinstance(wanted, Response):
+            return wanted
         snapshot = self._directory.one(request.match["namespec"])
-        return json_response(self._documents(request, [snapshot])[0])
+        return json_response(self._documents(wanted, [snapshot])[0])
 
     async def groups(self, request: Request) -> Reply:
+        wanted = _with_resources(request)
+        if isinstance(wanted, Response):
+            return wanted
         groups = self._directory.groups()
         every = [snapshot for members in groups.values() for snapshot in members]
-        documents = iter(self._documents(request, every, complete=True))
+        documents = iter(self._documents(wanted, every, complete=True))
         return json_response(
             [
                 {"name": name, "processes": [next(documents) for _ in members]}
@@ -167,11 +178,10 @@ class JsonApi:
         )
 
     def _documents(
-        self, request: Request, snapshots: list[ProcessSnapshot], *, complete: bool = False
+        self, with_resources: bool, snapshots: list[ProcessSnapshot], *, complete: bool = False
     ) -> list[dict[str, Any]]:
-        """The processes' documents, with their figures unless ``resources=false``."""
-        query = parse_qs(request.query_string)
-        if query.get("resources", ["true"])[0].lower() == "false":
+        """The processes' documents, with their figures if wanted."""
+        if not with_resources:
             return [process_document(snapshot) for snapshot in snapshots]
         figures = self._observations.figures(snapshots, complete)
         return [
@@ -207,10 +217,19 @@ class JsonApi:
             }
         )
 
-    async def act(self, request: Request) -> Reply:
-        action = request.match["action"]
-        if action not in ACTIONS:
-            return problem(404, f"no action {action!r}: it is one of {', '.join(ACTIONS)}")
+    def _action(self, action: str) -> Route:
+        async def act(request: Request) -> Reply:
+            return await self.act(request, action)
+
+        return act
+
+    async def unknown(self, request: Request) -> Reply:
+        parts = request.path.removeprefix(PREFIX + "/").split("/")
+        if request.method == "POST" and len(parts) == 3 and parts[0] == "processes":
+            return problem(404, f"no action {parts[2]!r}: it is one of {', '.join(ACTIONS)}")
+        return problem(404, f"no API route {request.method} {request.path}")
+
+    async def act(self, request: Request, action: str) -> Reply:
         options = await _options(request)
         if isinstance(options, Response):
             return options
@@ -429,6 +448,15 @@ def _query_value(text: str) -> object:
     if lowered in ("true", "false"):
         return lowered == "true"
     return text
+
+
+def _with_resources(request: Request) -> bool | Response:
+    """Whether the documents carry their resource figures: ``resources=false`` spares
+    reading them (a client that shows no figures), anything but true or false is refused."""
+    values = parse_qs(request.query_string, keep_blank_values=True).get("resources", ["true"])
+    if values[0] not in ("true", "false"):
+        return problem(400, f"resources must be true or false, not {values[0]!r}")
+    return values[0] == "true"
 
 
 def _span(request: Request) -> tuple[int, int] | Response:

@@ -24,6 +24,7 @@ from vigil.core.snapshot import ProcessSnapshot
 from vigil.core.states import ProcessState
 from vigil.faults import RPCError
 from vigil.http.messages import Reply, Request, Response, plain_error
+from vigil.http.metrics_text import CONTENT_TYPE, LabelTexts
 from vigil.http.routing import RouteRegistrar, Routes
 from vigil.services.resources import Figures
 
@@ -36,6 +37,7 @@ COMPAT = "node_exporter"
 Key = tuple[str, str]
 _LIVE = frozenset({ProcessState.STARTING, ProcessState.RUNNING, ProcessState.STOPPING})
 _CHANNELS: tuple[Channel, Channel] = ("stdout", "stderr")
+_SAMPLE_SUFFIX = {"counter": "_total", "info": "_info"}
 
 
 @dataclass(frozen=True)
@@ -76,16 +78,17 @@ class _Families:
         self._metric = Metric
         self._sample = Sample
         self.made: dict[str, Metric] = {}
+        self._sample_names: dict[str, str] = {}
 
     def family(self, name: str, kind: str, documentation: str) -> Metric:
         found = self.made.get(name)
         if found is None:
             found = self.made[name] = self._metric(name, documentation, kind)
+            self._sample_names[name] = name + _SAMPLE_SUFFIX.get(kind, "")
         return found
 
     def add(self, family: Metric, labels: dict[str, str], value: float) -> None:
-        suffix = "_total" if family.type == "counter" else "_info" if family.type == "info" else ""
-        family.samples.append(self._sample(family.name + suffix, labels, value))
+        family.samples.append(self._sample(self._sample_names[family.name], labels, value))
 
 
 _PROCESS_FAMILIES = (
@@ -111,11 +114,31 @@ _PROCESS_FAMILIES = (
 )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class _Labels:
+    """The label sets of one process's samples, made once and kept while it exists (the
+    encoder formats each set once for as long as it sees the same dict)."""
+
+    process: dict[str, str]
+    states: tuple[tuple[ProcessState, dict[str, str]], ...]
+    channels: tuple[tuple[Channel, dict[str, str]], ...]
+
+    @classmethod
+    def of(cls, group: str, name: str) -> _Labels:
+        process = {"name": name, "group": group}
+        return cls(
+            process,
+            tuple((state, {**process, "state": state.name}) for state in ProcessState),
+            tuple((channel, {**process, "channel": channel}) for channel in _CHANNELS),
+        )
+
+
 class VigilCollector:
     """vigil's own series: the daemon's, then each process's."""
 
     def __init__(self, sources: MetricSources) -> None:
         self._sources = sources
+        self._labels: dict[Key, _Labels] = {}
 
     def collect(self) -> Iterator[Metric]:
         families = _Families()
@@ -124,8 +147,12 @@ class VigilCollector:
             families.family(name, kind, documentation)
         snapshots = self._sources.snapshots()
         figures = self._sources.figures(snapshots)
+        known, self._labels = self._labels, {}
         for snapshot in snapshots:
-            self._process(families, snapshot, figures.get((snapshot.group, snapshot.name)))
+            key = (snapshot.group, snapshot.name)
+            labels = known.get(key) or _Labels.of(*key)
+            self._labels[key] = labels
+            self._process(families, snapshot, labels, figures.get(key))
         yield from families.made.values()
 
     def _daemon(self, families: _Families) -> None:
@@ -150,16 +177,20 @@ class VigilCollector:
             families.add(requests, {"method": method, "outcome": outcome}, count)
 
     def _process(
-        self, families: _Families, snapshot: ProcessSnapshot, figures: Figures | None
+        self,
+        families: _Families,
+        snapshot: ProcessSnapshot,
+        label_sets: _Labels,
+        figures: Figures | None,
     ) -> None:
         made = families.made
         add = families.add
-        labels = {"name": snapshot.name, "group": snapshot.group}
+        labels = label_sets.process
         state = snapshot.state
         add(made["vigil_process_up"], labels, 1.0 if state is ProcessState.RUNNING else 0.0)
         state_family = made["vigil_process_state"]
-        for each in ProcessState:
-            add(state_family, {**labels, "state": each.name}, 1.0 if each is state else 0.0)
+        for each, state_labels in label_sets.states:
+            add(state_family, state_labels, 1.0 if each is state else 0.0)
         if snapshot.started_at:
             add(made["vigil_process_start_time_seconds"], labels, snapshot.started_at)
         if snapshot.last_exit is not None:
@@ -177,9 +208,8 @@ class VigilCollector:
                 if value is not None:
                     add(made[name], labels, value)
             add(made["vigil_process_tree_processes"], labels, figures.processes)
-        for channel in _CHANNELS:
+        for channel, channel_labels in label_sets.channels:
             written, dropped = self._sources.log_bytes(snapshot.group, snapshot.name, channel)
-            channel_labels = {**labels, "channel": channel}
             add(made["vigil_log_bytes_written"], channel_labels, written)
             add(made["vigil_log_bytes_dropped"], channel_labels, dropped)
 
@@ -227,6 +257,7 @@ class MetricsEndpoint:
     def __init__(self, sources: MetricSources) -> None:
         self._sources = sources
         self._registries: tuple[CollectorRegistry, CollectorRegistry] | None = None
+        self._texts = (LabelTexts(), LabelTexts())  # for the plain scrapes, for the compat ones
 
     def registries(self) -> tuple[CollectorRegistry, CollectorRegistry]:
         """(vigil's, vigil's with node_exporter's names beside)."""
@@ -247,8 +278,6 @@ class MetricsEndpoint:
         return self._registries
 
     async def scrape(self, request: Request) -> Reply:
-        from vigil.http.metrics_text import CONTENT_TYPE, encode
-
         query = parse_qs(request.query_string, keep_blank_values=True)
         unknown = sorted(set(query) - {"compat"})
         if unknown:
@@ -258,7 +287,8 @@ class MetricsEndpoint:
             return plain_error(400, f"compat={wanted[0]!r}: the only compatibility is {COMPAT}")
         plain, compat = self.registries()
         try:
-            body = encode((compat if wanted == [COMPAT] else plain).collect())
+            registry = compat if wanted == [COMPAT] else plain
+            body = self._texts[registry is compat].encode(registry.collect())
         except RPCError as fault:
             return plain_error(503, fault.text)
         return Response(200, body, {"Content-Type": CONTENT_TYPE, "Cache-Control": "no-store"})

@@ -98,6 +98,68 @@ SCHEMAS: dict[str, Any] = {
             "logs": _object({"stdout": _NULLABLE_STRING, "stderr": _NULLABLE_STRING}),
         }
     ),
+    "Resources": _object(
+        {
+            "cpu_percent": {
+                **_NULLABLE_NUMBER,
+                "description": "CPU of the process and its descendants, in percent of one CPU, "
+                "since the previous reading (at least 0.5 s before) or since it started",
+            },
+            "cpu_seconds": {**_NULLABLE_NUMBER, "description": "CPU time of the tree"},
+            "rss_bytes": {**_NULLABLE_INTEGER, "description": "resident memory of the tree"},
+            "rss_bytes_main": {
+                **_NULLABLE_INTEGER,
+                "description": "resident memory of the main process alone",
+            },
+            "open_fds": {**_NULLABLE_INTEGER, "description": "descriptors open in the tree"},
+            "processes": {
+                "type": "integer",
+                "description": "processes in the tree, the main one included; 0 without a child",
+            },
+        }
+    ),
+    "ResourceReading": _object(
+        {
+            "taken_at": {"type": "number", "description": "Unix time of the reading"},
+            "processes": {
+                "type": "object",
+                "description": "by namespec",
+                "additionalProperties": _ref("Resources"),
+            },
+        }
+    ),
+    "History": _object(
+        {
+            "namespec": {"type": "string"},
+            "changes": {
+                "type": "array",
+                "description": "the last state changes, oldest first (at most 20)",
+                "items": _object(
+                    {
+                        "at": {"type": "number", "description": "Unix time of the change"},
+                        "from": {"type": "string", "enum": _STATES},
+                        "to": {"type": "string", "enum": _STATES},
+                        "pid": _NULLABLE_INTEGER,
+                        "exit": {
+                            "oneOf": [
+                                {"type": "null"},
+                                _object(
+                                    {
+                                        "code": {"type": "integer"},
+                                        "signal": _NULLABLE_INTEGER,
+                                        "expected": {"type": "boolean"},
+                                    }
+                                ),
+                            ],
+                            "description": "the exit that caused the change, if one did",
+                        },
+                        "spawn_error": _NULLABLE_STRING,
+                        "reason": {**_NULLABLE_STRING, "description": "the cause in words"},
+                    }
+                ),
+            },
+        }
+    ),
     "Group": _object(
         {"name": {"type": "string"}, "processes": {"type": "array", "items": _ref("Process")}}
     ),
@@ -148,6 +210,12 @@ _CHANNEL = {
     "required": True,
     "schema": {"type": "string", "enum": ["stdout", "stderr"]},
 }
+_WITH_RESOURCES = {
+    "name": "resources",
+    "in": "query",
+    "description": "false leaves out each process's resources (no figures are read)",
+    "schema": {"type": "string", "enum": ["true", "false"]},
+}
 _SPAN = [
     {
         "name": "offset",
@@ -192,7 +260,7 @@ def _operation(summary: str, responses: dict[str, Any], **more: Any) -> dict[str
 
 def _action_operation(action_body: dict[str, Any]) -> dict[str, Any]:
     return _operation(
-        "Start, stop, restart or signal processes, write to one's stdin, or clear logs",
+        "Start, stop, restart or signal processes, write to one's stdin, clear or reopen logs",
         _answers(_json(_ref("Done")), *_ACTION_FAULTS, extra=(400, 404, 413)),
         parameters=[
             _NAMESPEC,
@@ -202,7 +270,7 @@ def _action_operation(action_body: dict[str, Any]) -> dict[str, Any]:
                 "required": True,
                 "schema": {
                     "type": "string",
-                    "enum": ["start", "stop", "restart", "signal", "stdin", "clear"],
+                    "enum": ["start", "stop", "restart", "signal", "stdin", "clear", "reopen"],
                 },
             },
         ],
@@ -216,17 +284,25 @@ def _process_paths(action_body: dict[str, Any]) -> dict[str, Any]:
         "/processes": {
             "get": _operation(
                 "Every process",
-                _answers(_json({"type": "array", "items": _ref("Process")})),
+                _answers(_json({"type": "array", "items": _ref("Process")}), extra=(400,)),
+                parameters=[_WITH_RESOURCES],
             )
         },
         "/processes/{namespec}": {
             "get": _operation(
                 "One process",
-                _answers(_json(_ref("Process")), Faults.BAD_NAME),
-                parameters=[_NAMESPEC],
+                _answers(_json(_ref("Process")), Faults.BAD_NAME, extra=(400,)),
+                parameters=[_NAMESPEC, _WITH_RESOURCES],
             )
         },
         "/processes/{namespec}/{action}": {"post": _action_operation(action_body)},
+        "/processes/{namespec}/history": {
+            "get": _operation(
+                "A process's last state changes and their causes",
+                _answers(_json(_ref("History")), Faults.BAD_NAME),
+                parameters=[_NAMESPEC],
+            )
+        },
         "/processes/{namespec}/log/{channel}": {
             "get": _operation(
                 "Read a process's log",
@@ -266,7 +342,15 @@ def _daemon_paths() -> dict[str, Any]:
         "/daemon": {"get": _operation("The daemon", _answers(_json(_ref("Daemon"))))},
         "/groups": {
             "get": _operation(
-                "Every group", _answers(_json({"type": "array", "items": _ref("Group")}))
+                "Every group",
+                _answers(_json({"type": "array", "items": _ref("Group")}), extra=(400,)),
+                parameters=[_WITH_RESOURCES],
+            )
+        },
+        "/resources": {
+            "get": _operation(
+                "Every process's CPU, memory and descriptors, read now",
+                _answers(_json(_ref("ResourceReading"))),
             )
         },
         "/log": {
@@ -331,3 +415,7 @@ def openapi_document() -> dict[str, Any]:
         },
         "security": [{}, {"basic": []}],
     }
+
+
+# present unless ?resources=false: a member of Process, not a required one
+SCHEMAS["Process"]["properties"]["resources"] = _ref("Resources")
