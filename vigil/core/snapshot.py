@@ -17,7 +17,7 @@ from vigil.core.events import Channel
 from vigil.core.states import ProcessState
 
 _INT32_MAX = 2**31 - 1
-_WAITING_STATES = frozenset({ProcessState.STOPPED, ProcessState.EXITED})
+_NOT_STARTED = frozenset({ProcessState.STOPPED, ProcessState.EXITED})
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +86,10 @@ class ProcessSnapshot:
         """The text Supervisor's getProcessInfo puts beside the state, followed by what keeps
         output from a log (a full disk, a removed directory), so the status a user looks at
         says it, not only the main log."""
-        text = self._supervisor_description() + self._vigil_description()
+        if self.waiting_for is not None and self.state in _NOT_STARTED:
+            text = f"waiting for {self.waiting_for}"  # in place of "Not started" or a time
+        else:
+            text = self._supervisor_description() + self._vigil_description()
         if self.stdout_log_error is not None:
             text += f" (stdout log: {self.stdout_log_error})"
         if self.stderr_log_error is not None:
@@ -96,7 +99,7 @@ class ProcessSnapshot:
     def _vigil_description(self) -> str:
         """What vigil's opt-in features add; empty without them, so Supervisor's text stays."""
         parts: list[str] = []
-        if self.waiting_for is not None and self.state in _WAITING_STATES:
+        if self.waiting_for is not None and self.state is ProcessState.FATAL:
             parts.append(f"waiting for {self.waiting_for}")
         if self.health is not None and self.state is ProcessState.RUNNING:
             health = f"health: {self.health}"

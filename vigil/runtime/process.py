@@ -109,6 +109,8 @@ class ProcessRunner:
         self.reloading = False  # RELOADING=1 until READY=1
         self.main_pid = 0  # MAINPID=, also allowed to notify
         self.waiting_for: str | None = None
+        self.health: str | None = None  # None without a healthcheck
+        self.health_output: str | None = None
 
     # -- what callers see -----------------------------------------------------------------
 
@@ -181,6 +183,8 @@ class ProcessRunner:
             waiting_for=self.waiting_for,
             notify_status=self.notify_status,
             reloading=self.reloading,
+            health=self.health,
+            health_output=self.health_output,
         )
 
     @property
@@ -205,6 +209,21 @@ class ProcessRunner:
 
     def give_up(self) -> None:
         self._apply(self.machine.give_up())
+
+    def block(self, why: str) -> None:
+        """What this process waited for will not come (a FATAL dependency)."""
+        self._apply(self.machine.blocked(why))
+
+    def restart(self, why: str) -> None:
+        """Stop the child and start it again (a failed health check)."""
+        self._apply(self.machine.restart(why))
+
+    def recheck_waiters(self) -> None:
+        """Something beside the state changed (a wait for dependencies began or ended):
+        let those waiting on this process look again."""
+        for predicate, future in self._waiters:
+            if not future.done() and predicate(self.machine.state):
+                future.set_result(None)
 
     def set_may_spawn(self, allowed: bool) -> None:
         self.machine.may_spawn = allowed

@@ -11,6 +11,7 @@ import os
 import signal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from vigil.config.model import GroupConfig, GroupKind, LogLevel, ProcessConfig
 from vigil.core.events import ProcessGroupChanged, SupervisorStateChanged
@@ -19,6 +20,9 @@ from vigil.core.states import STOPPED_STATES, ProcessState, SupervisorState
 from vigil.runtime.fcgi_socket import FcgiSocket
 from vigil.runtime.process import ProcessContext, ProcessRunner
 from vigil.runtime.proctable import HeldProcess, ProcessTable, wait_all_gone
+
+if TYPE_CHECKING:  # loaded once a program has dependencies
+    from vigil.runtime.dependencies import DependencyGate
 
 LogFactory = Callable[[ProcessConfig], tuple[ChannelLog, ChannelLog]]
 WAIT_REPORT_SECONDS = 3.0
@@ -56,6 +60,7 @@ class Supervisor:
         self.mood = SupervisorState.RUNNING
         self.groups: dict[str, ProcessGroup] = {}
         self._logs = logs
+        self.dependencies: DependencyGate | None = None  # made by the first depends_on
 
     # -- groups ---------------------------------------------------------------------------
 
@@ -71,6 +76,11 @@ class Supervisor:
                 process, self.context, stdout, stderr, stdin_socket
             )
         self.groups[config.name] = group
+        if self.dependencies is None and any(p.depends_on or p.binds_to for p in config.processes):
+            from vigil.runtime.dependencies import DependencyGate
+
+            self.dependencies = DependencyGate(self)
+            self.context.bus.subscribe("PROCESS_STATE", self.dependencies.on_state)
         self.context.bus.publish(ProcessGroupChanged(config.name, added=True))
         return True
 
@@ -110,8 +120,23 @@ class Supervisor:
         groups = [group] if group is not None else self.groups_in_start_order()
         for each in groups:
             for runner in each.in_start_order():
-                if runner.config.autostart and not runner.machine.laststart:
-                    runner.start()
+                config = runner.config
+                if (config.autostart or config.dependent_startup) and not runner.machine.laststart:
+                    self.start(runner)
+
+    def start(self, runner: ProcessRunner) -> None:
+        """Start a process, once its dependencies hold (at once when it has none)."""
+        if self.dependencies is None:
+            runner.start()
+        else:
+            self.dependencies.start(runner)
+
+    def stop_waves(self, runners: list[ProcessRunner]) -> list[list[ProcessRunner]]:
+        """`runners` in waves to stop one after the other: dependents before what they
+        depend on; one wave (all together) without dependencies, as in Supervisor."""
+        if self.dependencies is None:
+            return [runners]
+        return list(self.dependencies.stop_waves(runners))
 
     async def stop_everything(self, mood: SupervisorState) -> None:
         """Shutdown or restart: stop groups from the highest priority down, one at a time."""
@@ -119,14 +144,37 @@ class Supervisor:
         self.context.bus.publish(SupervisorStateChanged(running=False))
         for runner in self.runners():
             runner.set_may_spawn(False)
-        for group in reversed(self.groups_in_start_order()):
-            for runner in reversed(group.in_start_order()):
+        if self.dependencies is not None:
+            self.dependencies.clear()
+        for batch in self._shutdown_batches():
+            for runner in batch:
                 if runner.state in (ProcessState.RUNNING, ProcessState.STARTING):
                     runner.stop()
                 elif runner.state is ProcessState.BACKOFF:
                     runner.give_up()
-            await self._wait_stopped(list(group.runners.values()))
+            await self._wait_stopped(batch)
         await self.reap_orphans()
+
+    def _shutdown_batches(self) -> Iterator[list[ProcessRunner]]:
+        """Groups from the highest priority down, one at a time, as Supervisor; with
+        dependencies, a group's process waits until its dependents (in any group) are
+        stopped, and the batch is then the first group's processes that may stop."""
+        descending = [
+            runner
+            for group in reversed(self.groups_in_start_order())
+            for runner in reversed(group.in_start_order())
+        ]
+        if self.dependencies is None:
+            for group in reversed(self.groups_in_start_order()):
+                yield list(reversed(group.in_start_order()))
+            return
+        remaining = descending
+        while remaining:
+            free = next(iter(self.dependencies.stop_waves(remaining)))
+            first = free[0].group
+            batch = [r for r in free if r.group == first]
+            yield batch
+            remaining = [r for r in remaining if r not in batch]
 
     async def _wait_stopped(self, runners: list[ProcessRunner]) -> None:
         while True:

@@ -28,6 +28,11 @@ Wait = Any
 Waiter = Callable[[], Awaitable[None]]
 
 
+def _waits(runner: ProcessRunner, state: ProcessState) -> bool:
+    """Whether a start asked for still waits for the process's dependencies."""
+    return runner.waiting_for is not None and state in STOPPED_STATES
+
+
 def result(runner: ProcessRunner, code: Faults = Faults.SUCCESS, text: str = "OK") -> Result:
     return {"name": runner.name, "group": runner.group, "status": int(code), "description": text}
 
@@ -93,13 +98,18 @@ class ProcessControl(ProcessLookup):
             raise RPCError(Faults.ALREADY_STARTED, name)
         if runner.state is ProcessState.UNKNOWN:
             raise RPCError(Faults.FAILED, f"{name} is in an unknown process state")
-        runner.start()
-        if runner.snapshot().spawn_error:
+        self.supervisor.start(runner)  # after its dependencies, when it has some
+        if runner.snapshot().spawn_error and runner.waiting_for is None:
             raise RPCError(Faults.SPAWN_ERROR, name)
         if not wait or runner.state is ProcessState.RUNNING:
             return None
 
         async def started() -> None:
+            # waiting for dependencies (STOPPED, waiting_for said), then for the start
+            await runner.wait_for(lambda state: not _waits(runner, state))
+            if runner.state in STOPPED_STATES:  # a dependency failed, or a stop cancelled
+                code = Faults.SPAWN_ERROR if runner.snapshot().spawn_error else None
+                raise RPCError(code or Faults.ABNORMAL_TERMINATION, name)
             await runner.wait_for(lambda state: state is not ProcessState.STARTING)
             if runner.snapshot().spawn_error:
                 raise RPCError(Faults.SPAWN_ERROR, name)
@@ -154,6 +164,9 @@ class ProcessControl(ProcessLookup):
         return True
 
     def _stop(self, runner: ProcessRunner, name: str, wait: bool) -> Waiter | None:
+        gate = self.supervisor.dependencies
+        if gate is not None and gate.cancel(runner) and runner.state in STOPPED_STATES:
+            return None  # it was waiting for its dependencies: it waits no more
         if runner.state is ProcessState.FATAL and runner.snapshot().next_attempt_at is not None:
             runner.stop()  # FATAL waiting for its fatal_retry: the stop cancels the retry
             return None
@@ -179,10 +192,12 @@ class ProcessControl(ProcessLookup):
         @return array result An array of process status info structs
         """
         self._check_running()
-        runners = self._group_runners(name)
-        return await self._for_each(
-            runners, lambda r: r.state in RUNNING_STATES, lambda r, n: self._stop(r, n, wait)
-        )
+        results: list[Result] = []
+        for wave in self.supervisor.stop_waves(self._group_runners(name)):
+            results += await self._for_each(
+                wave, lambda r: self._stoppable(r), lambda r, n: self._stop(r, n, wait)
+            )
+        return results
 
     @published
     async def stopAllProcesses(self, wait: Wait = True) -> list[Result]:
@@ -192,11 +207,17 @@ class ProcessControl(ProcessLookup):
         @return array result An array of process status info structs
         """
         self._check_running()
-        return await self._for_each(
-            self._all_runners(),
-            lambda r: r.state in RUNNING_STATES,
-            lambda r, n: self._stop(r, n, wait),
-        )
+        results: list[Result] = []
+        # dependents before what they depend on (one wave without dependencies)
+        for wave in self.supervisor.stop_waves(self._all_runners()):
+            results += await self._for_each(
+                wave, lambda r: self._stoppable(r), lambda r, n: self._stop(r, n, wait)
+            )
+        return results
+
+    def _stoppable(self, runner: ProcessRunner) -> bool:
+        gate = self.supervisor.dependencies
+        return runner.state in RUNNING_STATES or (gate is not None and gate.waiting(runner))
 
     @published
     async def signalProcess(self, name: str, signal: str | int) -> Any:
