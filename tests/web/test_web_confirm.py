@@ -79,7 +79,7 @@ def test_a_get_with_an_action_changes_nothing_and_asks(
     confirmation = read_confirmation(reply.text)
     assert confirmation.question == question
     assert confirmation.url == f"index.html?{query}"
-    assert confirmation.token == read_status_page(fetch(daemon, "/").text).tokens[0]
+    assert confirmation.token == read_status_page(fetch(daemon, "/index.html").text).tokens[0]
     # nothing was done: the same processes, still running, and the log still there
     assert pids(daemon) == before
     assert "hello" in alpha_log(daemon)

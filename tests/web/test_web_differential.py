@@ -206,7 +206,7 @@ def test_status_page_actions_and_tails_answer_as_supervisor_does() -> None:
 
 def test_an_empty_config_says_no_programs_to_manage() -> None:
     def empty(daemon: Daemon) -> tuple[int, bool, int, str]:
-        reply = fetch(daemon, "/")
+        reply = fetch(daemon, "/index.html")
         page = read_status_page(reply.text)
         return reply.status, page.empty, len(page.rows), reply.headers["content-type"]
 
@@ -217,7 +217,10 @@ def test_an_empty_config_says_no_programs_to_manage() -> None:
 def test_pages_carry_supervisors_no_cache_headers() -> None:
     def headers(daemon: Daemon) -> list[dict[str, str]]:
         wanted = ("pragma", "cache-control", "expires", "content-type")
-        replies = [fetch(daemon, url) for url in ("/", "/index.html", "/tail.html?processname=x")]
+        replies = [
+            fetch(daemon, url)
+            for url in ("/?message=hello", "/index.html", "/tail.html?processname=x")
+        ]
         replies.append(fetch(daemon, "/index.html?action=refresh"))
         return [{name: reply.headers.get(name, "") for name in wanted} for reply in replies]
 

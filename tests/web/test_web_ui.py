@@ -49,7 +49,7 @@ def daemon() -> Iterator[Daemon]:
 
 
 def page_token(daemon: Daemon) -> str:
-    tokens = set(read_status_page(fetch(daemon, "/").text).tokens)
+    tokens = set(read_status_page(fetch(daemon, "/index.html").text).tokens)
     assert len(tokens) == 1, tokens
     (token,) = tokens
     assert len(token) >= 32
@@ -85,7 +85,7 @@ def test_request_values_are_escaped_in_the_page(daemon: Daemon) -> None:
 
 
 def test_the_pages_own_buttons_post_with_the_daemons_token(daemon: Daemon) -> None:
-    page = read_status_page(fetch(daemon, "/").text)
+    page = read_status_page(fetch(daemon, "/index.html").text)
     assert page.page_actions == [
         "index.html?action=refresh",
         "index.html?action=restartall",
@@ -164,7 +164,7 @@ def test_tail_limit_of_any_shape_is_answered(daemon: Daemon, limit: str, shown: 
 
 
 def test_the_stylesheet_is_served_where_the_page_links_it(daemon: Daemon) -> None:
-    page = fetch(daemon, "/").text
+    page = fetch(daemon, "/index.html").text
     assert 'href="stylesheets/supervisor.css"' in page
     css = fetch(daemon, "/stylesheets/supervisor.css")
     assert css.status == 200

@@ -1,5 +1,10 @@
 """The web UI Supervisor serves, served by vigil: the status page, tail.html and ok.html.
 
+``/`` is vigil's live dashboard (dashboard.py); Supervisor's status page stays at
+``/index.html``, and ``/`` still serves it to a request that carries the status page's own
+parameters (``message``, ``action``, ``processname``) or posts to it, so the redirect after
+an action (``/?message=...``), old links and old forms keep reaching the page they expect.
+
 URLs, parameters, messages, status codes and headers are Supervisor's, because dashboards,
 health checks and scripts use them: ``index.html?processname=<ns>&action=<verb>`` acts (once
 confirmed, see below) and answers 301 to ``<server>/?message=<what happened>``, ``ok.html``
@@ -29,6 +34,7 @@ from urllib.parse import parse_qs, parse_qsl, quote
 from vigil.config.model import LogLevel
 from vigil.core.ports import MainLog
 from vigil.faults import Faults, RPCError
+from vigil.http.dashboard import Dashboard
 from vigil.http.messages import Access, BodyTooLarge, Request, Response, plain_error
 from vigil.http.routing import RouteRegistrar, Routes
 from vigil.http.web_actions import BadAction, RpcCaller, fault_text, perform, precheck
@@ -73,10 +79,17 @@ View = Callable[[Request], Awaitable[Response]]
 def web_routes(registry: RpcCaller, main_log: MainLog) -> RouteRegistrar:
     """The registrar that mounts the web UI; every action goes through ``registry``."""
     ui = WebUi(registry, main_log, secrets.token_urlsafe(32))
+    dashboard = Dashboard()
+
+    async def front(request: Request) -> Response:
+        if request.method == "POST" or _asks_status_page(request.query_string):
+            return await ui.status(request)
+        return await dashboard.shell(request)
 
     def register(routes: Routes) -> None:
+        dashboard.register(routes)
         for path, view in (
-            ("/", ui.status),
+            ("/", front),
             ("/index.html", ui.status),
             ("/tail.html", ui.tail),
             ("/ok.html", ui.ok),
@@ -193,6 +206,14 @@ class WebUi:
         if offered is None:
             return False
         return hmac.compare_digest(offered.encode("utf-8"), self._token.encode("utf-8"))
+
+
+# The parameters of Supervisor's status page: a request to "/" with any of them is for it.
+_STATUS_PAGE_PARAMETERS = frozenset({"message", "action", "processname"})
+
+
+def _asks_status_page(query_string: str) -> bool:
+    return any(key in _STATUS_PAGE_PARAMETERS for key in parse_qs(query_string))
 
 
 def tail_limit(raw: str | None) -> int:
