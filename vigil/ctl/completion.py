@@ -21,7 +21,12 @@ if TYPE_CHECKING:
 SHELLS = ("bash", "zsh", "fish")
 SIGNALS = ("HUP", "INT", "QUIT", "KILL", "TERM", "USR1", "USR2", "STOP", "CONT")
 # Flags of particular actions besides --json.
-ACTION_FLAGS = {"tail": ("-f",), "maintail": ("-f",), "version": ("-v", "--verbose")}
+ACTION_FLAGS = {
+    "tail": ("-f",),
+    "maintail": ("-f",),
+    "version": ("-v", "--verbose"),
+    "status": ("--stats",),
+}
 OPTIONS = (
     *("-c", "--configuration", "-h", "--help", "-i", "--interactive", "-s", "--serverurl"),
     *("-u", "--username", "-p", "--password", "-r", "--history_file", "--color"),

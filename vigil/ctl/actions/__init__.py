@@ -20,6 +20,7 @@ from vigil.ctl.actions.process_control import (
     StartAction,
     StopAction,
 )
+from vigil.ctl.actions.reopen import ReopenAction
 from vigil.ctl.actions.session import EndOfInputAction, ExitAction, HelpAction, QuitAction
 from vigil.ctl.actions.status import PidAction, StatusAction
 
@@ -38,6 +39,7 @@ ACTION_TYPES: tuple[type[Action], ...] = (
     QuitAction,
     ReloadAction,
     RemoveAction,
+    ReopenAction,
     RereadAction,
     RestartAction,
     ShutdownAction,

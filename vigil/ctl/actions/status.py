@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from vigil.ctl.controller import Controller
 
     ProcessInfo = dict[str, object]
+    Stats = dict[str, dict[str, object]]
 
 # The fields of each process in `status --json`, as getProcessInfo names them.
 STATUS_JSON_FIELDS = (
@@ -41,6 +42,58 @@ STATUS_JSON_FIELDS = (
     "stdout_logfile",
     "stderr_logfile",
 )
+
+
+STATS_FLAG = "--stats"
+# What `status --stats --json` adds to each record (null when not known: no child).
+STATS_FIELDS = ("cpu_percent", "cpu_seconds", "rss_bytes", "rss_bytes_main", "open_fds", "restarts")
+NO_STATS = (
+    "Error: --stats: this daemon does not report CPU, memory or restarts "
+    "(vigil.getProcessStats is vigil's; Supervisor has none)"
+)
+
+
+def process_stats(ctl: Controller) -> Stats:
+    """Each process's figures by namespec, from ``vigil.getProcessStats``; empty, after saying
+    so, from a daemon without it (Supervisor's)."""
+    try:
+        records = ctl.client.call("vigil.getProcessStats")
+    except Fault as fault:
+        if fault.code != Faults.UNKNOWN_METHOD:
+            raise
+        ctl.output(NO_STATS)
+        return {}
+    if not isinstance(records, list):
+        raise TypeError(f"expected a list of process figures, got {records!r}")
+    return {info_namespec(record): record for record in records}
+
+
+def stats_lines(lines: list[str], infos: list[ProcessInfo], stats: Stats) -> list[str]:
+    """The status lines with CPU%, MEM and RESTARTS columns after them ("-": not known),
+    under a header naming them; descriptions are padded so that the columns line up."""
+    width = max((len(line) for line in lines), default=0)
+    rows = [f"{'':<{width}}  {'CPU%':>6}  {'MEM':>7}  {'RESTARTS':>8}"]
+    for line, info in zip(lines, infos, strict=True):
+        figures = stats.get(info_namespec(info), {})
+        cpu = figures.get("cpu_percent")
+        shown_cpu = f"{cpu:.1f}" if isinstance(cpu, int | float) else "-"
+        rss = figures.get("rss_bytes")
+        restarts = figures.get("restarts")
+        rows.append(
+            f"{line:<{width}}  {shown_cpu:>6}  "
+            f"{_size(rss) if isinstance(rss, int | float) else '-':>7}  "
+            f"{'-' if restarts is None else restarts:>8}"
+        )
+    return rows
+
+
+def _size(count: float) -> str:
+    """Bytes as ps and top show them: 812K, 64.3M, 1.2G."""
+    for unit in ("K", "M", "G", "T"):
+        count /= 1024
+        if count < 1024 or unit == "T":
+            return f"{count:.0f}{unit}" if unit == "K" else f"{count:.1f}{unit}"
+    return f"{count:.1f}T"
 
 
 def wants_colour(ctl: Controller) -> bool:
@@ -100,29 +153,41 @@ class StatusAction(Action):
     more_help_lines = (
         "status --json [...]\tThe same as a JSON array of one object per process with the",
         "\t\t\tkeys namespec, " + ", ".join(STATUS_JSON_FIELDS),
+        "status --stats [...]\tWith CPU%, MEM (resident, with descendants) and RESTARTS",
+        "\t\t\tcolumns (vigil's daemon only); with --json, the keys " + ", ".join(STATS_FIELDS),
     )
 
     def run(self, ctl: Controller, arg: str) -> bool:
-        names, as_json = take_json_flag(arg.split())
+        words, as_json = take_json_flag(arg.split())
+        names = [word for word in words if word != STATS_FLAG]
         if not ctl.upcheck():
             # Whatever stopped the check, status reports "unknown" (LSB status code 4).
             ctl.exit_status = StatusExit.UNKNOWN
             return False
         infos = process_infos(ctl.all_process_info())
         selected = select_processes(ctl, infos, names, ctl.output)
+        stats = (process_stats(ctl) or None) if len(names) != len(words) else None
         if as_json:
-            print_json(ctl, [_status_record(info) for info in selected])
+            print_json(ctl, [_status_record(info, stats) for info in selected])
         else:
-            for line in status_lines(selected, colour=wants_colour(ctl)):
+            lines = status_lines(selected, colour=wants_colour(ctl))
+            for line in lines if stats is None else stats_lines(lines, selected, stats):
                 ctl.output(line)
         if any(info["state"] in STOPPED_STATES for info in selected):
             ctl.exit_status = StatusExit.NOT_RUNNING
         return False
 
 
-def _status_record(info: ProcessInfo) -> dict[str, object]:
+def _status_record(info: ProcessInfo, stats: Stats | None) -> dict[str, object]:
     record: dict[str, object] = {"namespec": info_namespec(info)}
     record.update((field, info.get(field)) for field in STATUS_JSON_FIELDS)
+    if stats is not None:
+        figures = stats.get(info_namespec(info), {})
+        for field in STATS_FIELDS:
+            value = figures.get(field)
+            # sizes travel as XML-RPC doubles (an <int> stops at 2 GiB)
+            sized = field.startswith("rss") and isinstance(value, float)
+            record[field] = int(value) if sized and isinstance(value, float) else value
     return record
 
 
