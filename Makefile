@@ -3,7 +3,7 @@ VENV := .venv
 SUPERVISOR_VENV := .venv-supervisor
 BIN := $(VENV)/bin
 
-.PHONY: run test e2e lint install dev supervisor-ref bench bench-streams bench-quick bench-scale clean
+.PHONY: run test e2e lint install dev supervisor-ref browser bench bench-streams bench-quick bench-scale clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,18 @@ $(SUPERVISOR_VENV)/bin/supervisord:
 	$(PYTHON) -m venv $(SUPERVISOR_VENV)
 	$(SUPERVISOR_VENV)/bin/pip install -q supervisor==4.3.0 superlance==2.0.0
 
+# Debian's chromium for the dashboard's browser tests (Playwright drives it; its own browser
+# download is never used). Installed only when missing; the package lists are refreshed only
+# when the install fails without them.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+
+browser: $(CHROMIUM)
+
+$(CHROMIUM):
+	$(APT_INSTALL) || ($(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update && $(APT_INSTALL))
+
 run: install
 	mkdir -p examples/run
 	cd examples && ../$(BIN)/supervisord -n -c supervisord.conf
@@ -30,7 +42,7 @@ lint: dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: dev supervisor-ref lint
+test: dev supervisor-ref browser lint
 	$(BIN)/pytest -n 2 tests
 
 # Supervisor 4.3.0's own end-to-end suite against vigil's commands (also part of `test`).
