@@ -118,3 +118,14 @@ class EventReader:
 
     def close(self) -> None:
         self.sock.close()
+
+
+def get(sock: Path, path: str) -> Answer:
+    """A GET of any path the daemon serves (``call`` is for the JSON API under /api/v1)."""
+    connection = _UnixConnection(sock)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        return Answer(response.status, response.getheader("Content-Type", ""), response.read())
+    finally:
+        connection.close()
