@@ -29,6 +29,8 @@ PROCESS_STATE_NAMES = (
     "FATAL",
     "UNKNOWN",
 )
+# The suffixes of PROCESS_HEALTH_* (core's health states).
+HEALTH_NAMES = ("STARTING", "HEALTHY", "UNHEALTHY")
 # Each TICK type and its period in seconds, in the order Supervisor emits them at a boundary
 # they share.
 TICK_PERIODS: Mapping[str, int] = MappingProxyType({"TICK_5": 5, "TICK_60": 60, "TICK_3600": 3600})
@@ -65,6 +67,10 @@ def _table() -> dict[str, EventType]:
     # vigil's own types (readiness, health, configuration applied ...) join this root as they
     # are emitted; until a listener protocol for them exists, no pool subscribes to them.
     rows.append(EventType(VIGIL_ROOT, None, False))
+    # a process's health check result changed (healthcheck, issue 14)
+    rows.append(EventType("PROCESS_HEALTH", VIGIL_ROOT, False))
+    for health in HEALTH_NAMES:
+        rows.append(EventType(f"PROCESS_HEALTH_{health}", "PROCESS_HEALTH", False))
     return {row.name: row for row in rows}
 
 

@@ -176,3 +176,26 @@ class ProcessGroupChanged:
 
     def payload(self) -> str:
         return f"groupname:{self.group}\n"
+
+
+@dataclass(frozen=True)
+class ProcessHealthChanged:
+    """A process's health changed (vigil-only: under VIGIL_EVENT, never sent to Supervisor
+    listeners). `output` is what the last check saw."""
+
+    process: str
+    group: str
+    old: str
+    new: str  # "starting", "healthy" or "unhealthy"
+    output: str
+    at: float
+
+    @property
+    def name(self) -> str:
+        return f"PROCESS_HEALTH_{self.new.upper()}"
+
+    def payload(self) -> str:
+        return (
+            f"processname:{self.process} groupname:{self.group} from_health:{self.old} "
+            f"health:{self.new}\n{self.output}"
+        )

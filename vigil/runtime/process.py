@@ -15,7 +15,7 @@ from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING
 
 from vigil.clock import Clock
-from vigil.config.model import KillMode, LogLevel, ProbeKind, ProcessConfig
+from vigil.config.model import HealthAction, KillMode, LogLevel, ProbeKind, ProcessConfig
 from vigil.core.bus import EventBus
 from vigil.core.events import ProcessStateChanged
 from vigil.core.machine import Effect, Kill, Log, ProcessMachine, Spawn, StateChange
@@ -31,6 +31,7 @@ from vigil.runtime.spawn import SpawnError, SpawnRequest, spawn
 from vigil.runtime.waitstatus import describe_wait_status, exit_signal, signal_name
 
 if TYPE_CHECKING:  # loaded at the first spawn of a program that uses them
+    from vigil.runtime.health import HealthMonitor
     from vigil.runtime.notify import NotifySocket
     from vigil.runtime.probes import ProbeTarget
     from vigil.runtime.readiness import ReadinessWatch
@@ -111,6 +112,7 @@ class ProcessRunner:
         self.waiting_for: str | None = None
         self.health: str | None = None  # None without a healthcheck
         self.health_output: str | None = None
+        self._health: HealthMonitor | None = None
 
     # -- what callers see -----------------------------------------------------------------
 
@@ -265,6 +267,8 @@ class ProcessRunner:
         """Release pipes, timer and sinks once the process is gone for good."""
         self._cancel_timer()
         self._end_watch()
+        if self._health is not None:
+            self._health.stop()
         if self._notify is not None:
             self._notify.close()
             self._notify = None
@@ -423,6 +427,8 @@ class ProcessRunner:
         )
         if change.old is ProcessState.STARTING:
             self._end_watch()
+        if self.config.healthcheck is not None:
+            self._follow_health(change)
         for predicate, future in self._waiters:
             if not future.done() and predicate(change.new):
                 future.set_result(None)
@@ -455,6 +461,36 @@ class ProcessRunner:
         if self._watch is not None:
             self._watch.cancel()
             self._watch = None
+
+    def _follow_health(self, change: StateChange) -> None:
+        """Health checks run while RUNNING, and only then."""
+        if change.new is ProcessState.RUNNING:
+            if self._health is None:
+                from vigil.runtime.health import HealthMonitor
+
+                self._health = HealthMonitor(
+                    self.config,
+                    self._ctx.loop,
+                    self._probe_target,
+                    self._ctx.bus,
+                    self._ctx.log,
+                    self._ctx.clock.time,
+                    self._unhealthy,
+                    self._show_health,
+                )
+            self._health.start()
+        elif change.old is ProcessState.RUNNING and self._health is not None:
+            self._health.stop()
+
+    def _show_health(self, health: str | None, output: str | None) -> None:
+        self.health, self.health_output = health, output
+
+    def _unhealthy(self, action: HealthAction, output: str) -> None:
+        if action is HealthAction.RESTART:
+            self.restart(f"unhealthy: {output}")
+        elif action is HealthAction.STOP:
+            self._ctx.log.log(LogLevel.WARN, f"stopping: {self.name} (unhealthy: {output})")
+            self.stop()
 
     def _notify_environment(self, env: dict[str, str]) -> None:
         """NOTIFY_SOCKET (and WATCHDOG_USEC) for a program that uses sd_notify."""

@@ -81,6 +81,7 @@ class Supervisor:
 
             self.dependencies = DependencyGate(self)
             self.context.bus.subscribe("PROCESS_STATE", self.dependencies.on_state)
+            self.context.bus.subscribe("PROCESS_HEALTH", self.dependencies.on_state)
         self.context.bus.publish(ProcessGroupChanged(config.name, added=True))
         return True
 

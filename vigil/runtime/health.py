@@ -1,0 +1,89 @@
+"""Health checks of one RUNNING process: a probe every healthcheck_interval, never two at
+once, each abandoned at healthcheck_timeout; the results go to the pure HealthTracker, and a
+change is published (PROCESS_HEALTH_*, vigil-only) and acted on (healthcheck_action).
+
+Nothing runs for a process that is not RUNNING, and nothing at all without a healthcheck.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from vigil.config.model import HealthAction, LogLevel, ProcessConfig
+from vigil.core.bus import EventBus
+from vigil.core.events import ProcessHealthChanged
+from vigil.core.health import Health, HealthTracker
+from vigil.core.ports import MainLog
+from vigil.runtime.probes import ProbeTarget, run_probe
+
+
+class HealthMonitor:
+    def __init__(
+        self,
+        config: ProcessConfig,
+        loop: asyncio.AbstractEventLoop,
+        target: Callable[[], ProbeTarget],
+        bus: EventBus,
+        log: MainLog,
+        clock_time: Callable[[], float],
+        act: Callable[[HealthAction, str], None],
+        show: Callable[[str | None, str | None], None],
+    ) -> None:
+        self._config = config
+        self._loop = loop
+        self._target = target
+        self._bus = bus
+        self._log = log
+        self._time = clock_time
+        self._act = act
+        self._show = show
+        self._tracker = HealthTracker(config.healthcheck_retries, config.healthcheck_start_period)
+        self._timer: asyncio.TimerHandle | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """RUNNING entered: starting, first check one interval from now (as Docker)."""
+        self.stop()
+        self._tracker.reset(self._loop.time())
+        self._show(Health.STARTING.value, None)
+        self._schedule()
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    def _schedule(self) -> None:
+        self._timer = self._loop.call_later(self._config.healthcheck_interval, self._check)
+
+    def _check(self) -> None:
+        self._timer = None
+        self._task = self._loop.create_task(self._run())
+
+    async def _run(self) -> None:
+        probe = self._config.healthcheck
+        assert probe is not None
+        result = await run_probe(probe, self._target(), self._config.healthcheck_timeout)
+        self._task = None
+        old = self._tracker.state
+        changed = self._tracker.record(result.passed, self._loop.time())
+        self._show(self._tracker.state.value, result.output)
+        self._schedule()
+        if changed is None:
+            return
+        name = self._config.name
+        self._log.log(
+            LogLevel.INFO if changed is Health.HEALTHY else LogLevel.WARN,
+            f"health: {name} is {changed.value} ({result.output})",
+        )
+        self._bus.publish(
+            ProcessHealthChanged(
+                name, self._config.group, old.value, changed.value, result.output, self._time()
+            )
+        )
+        if changed is Health.UNHEALTHY:
+            self._act(self._config.healthcheck_action, result.output)
