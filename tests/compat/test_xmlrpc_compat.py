@@ -102,11 +102,19 @@ autostart=false
 """
 
 
+def supervisor_methods(names: list[str]) -> list[str]:
+    return [name for name in names if not name.startswith("vigil.")]
+
+
 def test_introspection(tmp_path: Path) -> None:
     def scenario(rec: Recorder) -> None:
-        names = rec.call("system.listMethods")
-        assert len(names) == 41
-        for name in names:
+        # vigil's own namespace is listed as any extra rpcinterface's is (Supervisor lists
+        # every namespace it serves); the comparison is of the methods both serve
+        names = rec.call("system.listMethods", view=supervisor_methods)
+        assert len(supervisor_methods(names)) == 41
+        if rec.kind == "vigil":
+            assert {"vigil.reopenLogs", "vigil.getProcessStats"} <= set(names)
+        for name in supervisor_methods(names):
             rec.call("system.methodSignature", name)
             # our docstrings are our own words: only that there is one must match
             rec.call(
@@ -727,7 +735,7 @@ def shutting_down(rec: Recorder) -> None:
     rec.call("supervisor.shutdown")
     rec.call("supervisor.restart")
     rec.call("supervisor.sendRemoteCommEvent", "type", "data")
-    rec.call("system.listMethods", view=len)
+    rec.call("system.listMethods", view=lambda names: len(supervisor_methods(names)))
     rec.call("system.multicall", [{"methodName": "supervisor.getPID", "params": []}])
 
 
