@@ -143,9 +143,7 @@ class HeldProcess:
             os.close(self.fd)
 
 
-async def wait_all_gone(
-    held: Iterable[HeldProcess], timeout: float | None
-) -> list[HeldProcess]:
+async def wait_all_gone(held: Iterable[HeldProcess], timeout: float | None) -> list[HeldProcess]:
     """Wait (up to `timeout` seconds, None: no limit) until every held process has exited;
     those left."""
     loop = asyncio.get_running_loop()
