@@ -39,8 +39,11 @@ store.subscribe((dirty, structural) => {
   if (structural) {
     const start = performance.now();
     table.rebuild();
+    const built = performance.now();
     void $("#table").offsetHeight; // the layout, counted in the render time
-    performance.measure(`vigil-render-${++renders}`, { start, end: performance.now() });
+    renders += 1;
+    performance.measure(`vigil-build-${renders}`, { start, end: built });
+    performance.measure(`vigil-render-${renders}`, { start, end: performance.now() });
     const empty = $("#empty");
     empty.hidden = store.processes.size > 0;
     empty.textContent = "No programs to manage";
