@@ -20,7 +20,16 @@ from enum import Enum
 from typing import TypeVar
 from urllib.parse import urlparse
 
-from vigil.config.values import AUTO, Auto, AutoRestart, Backoff, KillMode, LogLevel, ProgramType
+from vigil.config.values import (
+    AUTO,
+    Auto,
+    AutoRestart,
+    Backoff,
+    KillMode,
+    LogLevel,
+    ProgramType,
+    UpdateStrategy,
+)
 
 T = TypeVar("T")
 E = TypeVar("E", bound=Enum)
@@ -279,6 +288,10 @@ def _choice(kind: type[E], option: str, value: str) -> E:
 
 def backoff(value: str) -> Backoff:
     return _choice(Backoff, "backoff", value)
+
+
+def update_strategy(value: str) -> UpdateStrategy:
+    return _choice(UpdateStrategy, "update_strategy", value)
 
 
 def program_type(value: str) -> ProgramType:

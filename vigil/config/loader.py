@@ -176,6 +176,7 @@ def _supervisord_section(reader: OptionReader, here: str, host_node_name: str) -
     )
     nocleanup = setting("nocleanup", dt.boolean)
     strip_ansi = setting("strip_ansi", dt.boolean)
+    update_in_place = setting("update_in_place", dt.boolean)
     environment = _supervisord_environment(reader, here, host_node_name)
     if user is not None:
         reader.converted(SUPERVISORD, "user", dt.name_to_uid, user, None)
@@ -206,6 +207,7 @@ def _supervisord_section(reader: OptionReader, here: str, host_node_name: str) -
         strip_ansi=strip_ansi,
         environment=tuple(environment.items()),
         identifier=identifier,
+        update_in_place=update_in_place,
     )
 
 

@@ -28,6 +28,7 @@ from vigil.config.values import Logfile as Logfile
 from vigil.config.values import LogLevel as LogLevel
 from vigil.config.values import ProbeKind as ProbeKind
 from vigil.config.values import ProgramType as ProgramType
+from vigil.config.values import UpdateStrategy as UpdateStrategy
 
 MB = 1024 * 1024
 
@@ -63,6 +64,10 @@ class SupervisordConfig:
     strip_ansi: bool = False
     environment: tuple[tuple[str, str], ...] = ()
     identifier: str = "supervisor"
+    # vigil addition (issue 19): on `update`, apply changes of options that do not affect a
+    # running process (autorestart, the restart policy, log rotation, priority ...) without
+    # restarting it. Off by default: Supervisor restarts the group, and scripts expect that.
+    update_in_place: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,6 +118,13 @@ class ProcessConfig:
     restart_delay: float = 0.0  # the first wait before restarting a program that ran
     start_limit: tuple[int, float] | None = None  # (N, SECONDS): more starts -> FATAL
     fatal_retry: float = 0.0  # leave FATAL and start again after this long; 0: never
+    # commands run before each start and after each stop (expanded as `command` is), with
+    # the program's user, environment and directory; each killed after hook_timeout seconds
+    pre_start: str | None = None
+    post_stop: str | None = None
+    hook_timeout: float = 30.0
+    # how `update` replaces this program's processes when its section changed (issue 19)
+    update_strategy: UpdateStrategy = UpdateStrategy.RESTART
     # vigil's readiness, dependencies and health checks (issue 14), all opt-in: without them
     # a process is ready once up for startsecs and starts in priority order, as in Supervisor.
     ready: Probe | None = None  # None: up for startsecs is ready

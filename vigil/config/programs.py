@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
 from vigil.config import datatypes as dt
+from vigil.config import probes
 from vigil.config.datatypes import SYSLOG, ConversionError
 from vigil.config.fcgi import socket_config
 from vigil.config.model import (
@@ -70,6 +71,8 @@ POLICY_OPTIONS: tuple[tuple[str, Callable[[str], Any]], ...] = (
     ("restart_delay", dt.seconds),
     ("start_limit", dt.start_limit),
     ("fatal_retry", dt.seconds),
+    ("hook_timeout", probes.positive_seconds),
+    ("update_strategy", dt.update_strategy),
 )
 
 PROGRAM_SECTION_KEYS: dict[str, frozenset[str]] = {
@@ -517,7 +520,15 @@ class ProgramReader:
             source=self.source,
             **settings,
             **logs,
+            pre_start=self._hook("pre_start"),
+            post_stop=self._hook("post_stop"),
         )
+
+    def _hook(self, option: str) -> str | None:
+        command = self.reader.text(self.section, option, self.names)
+        if command is not None and not command.strip():
+            self.reader.error(self.section, "empty: give a command or leave it out", option)
+        return command
 
     def _channel(self, channel: str) -> dict[str, Any]:
         """The log settings of stdout or stderr for one process."""

@@ -55,6 +55,13 @@ class Backoff(Enum):
     FIXED = "fixed"  # first, first, first, ...
 
 
+class UpdateStrategy(Enum):
+    """How ``update`` replaces a changed program's processes (opt-in ``update_strategy``)."""
+
+    RESTART = "restart"  # Supervisor's: stop the whole group, then start it again
+    ROLLING = "rolling"  # one process at a time, the next once the previous one is back
+
+
 class ProgramType(Enum):
     """What a program is for (opt-in ``type``): a service that stays up, or a task that ends."""
 
