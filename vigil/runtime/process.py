@@ -316,6 +316,7 @@ class ProcessRunner:
                     redirect_stderr=self.config.redirect_stderr,
                     stdin_fd=stdin_fd,
                     death_signal=self.config.stopsignal,
+                    program=self.config,
                 )
             )
         except CommandError as exc:

@@ -26,6 +26,10 @@ import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from vigil.config.model import ProcessConfig
 
 CATCHABLE = frozenset(signal.valid_signals()) - {signal.SIGKILL, signal.SIGSTOP}
 PR_SET_PDEATHSIG = 1
@@ -64,6 +68,8 @@ class SpawnRequest:
     redirect_stderr: bool = False
     stdin_fd: int | None = None  # a socket to use as fd 0 instead of a pipe (fcgi-program)
     death_signal: int | None = None  # sent to the child if the daemon dies (Linux)
+    # the program's configuration, for what the child sets up before exec beyond the above
+    program: ProcessConfig | None = None
 
 
 @dataclass
