@@ -56,23 +56,23 @@ class Routes:
         """The handler for a request (its placeholders put in ``request.match``), or the
         404 or 405 answer."""
         path = request.path
-        found = list(self._exact.get(path, ()))
+        found: list[tuple[_Route, dict[str, str]]] = [(r, {}) for r in self._exact.get(path, ())]
         for route in self._patterns:
             if route.prefix is not None:
                 if path.startswith(route.prefix):
-                    found.append(route)
+                    found.append((route, {}))
             elif (match := _match(route.segments, request.raw_path)) is not None:
-                request.match = match
-                found.append(route)
-        for route in found:
+                found.append((route, match))
+        for route, match in found:
             if route.takes(request.method):
+                request.match = match  # the placeholders of the route chosen, no other's
                 return route.handler
         if not found:
             for prefix, handler in self._fallbacks:
                 if path.startswith(prefix):
                     return handler
             return plain_error(404, f"nothing is served at {path}")
-        allowed = sorted({m for route in found for m in route.methods or ()})
+        allowed = sorted({m for route, _ in found for m in route.methods or ()})
         return plain_error(
             405,
             f"{path} does not take {request.method}",
