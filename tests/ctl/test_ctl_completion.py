@@ -148,9 +148,9 @@ CASES = [
     ("supervisorctl -c {conf} tail -f sleeper st", {"stdout", "stderr"}),
     ("supervisorctl -c {conf} signal ", set(SIGNALS)),
     ("supervisorctl -c {conf} signal HUP s", {"sleeper"}),
-    ("supervisorctl -c {conf} status --", {"--json"}),
+    ("supervisorctl -c {conf} status --", {"--json", "--stats"}),
     ("supervisorctl -c {conf} version --", {"--verbose", "--json"}),
-    ("supervisorctl help re", {"reload", "remove", "reread", "restart"}),
+    ("supervisorctl help re", {"reload", "remove", "reopen", "reread", "restart"}),
     ("supervisorctl completion ", set(SHELLS)),
     ("supervisorctl -s unix:///nonexistent-vigil-test/s.sock stop ", {"all"}),
 ]

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
 RPC_PATH = "/RPC2"
-PROCESSES_PATH = "/api/v1/processes"
+PROCESSES_PATH = "/api/v1/processes?resources=false"  # status needs no figures
 USER_AGENT = "vigil supervisorctl"
 VIGIL_SERVER = "vigil/"  # how a vigil daemon's answers start their Server header
 _INT32_MAX = 2**31 - 1
