@@ -377,6 +377,8 @@ complete -c supervisorctl -n '__supervisorctl_using @JSON_COMMANDS_FISH@' -l jso
 complete -c supervisorctl -n '__supervisorctl_using tail maintail' -s f -d 'follow'
 complete -c supervisorctl -n '__supervisorctl_using version' -s v -l verbose \
     -d 'which supervisorctl and supervisord'
+complete -c supervisorctl -n '__supervisorctl_using status' -l stats \
+    -d 'CPU, memory and restarts'
 """
 
 
