@@ -10,6 +10,7 @@ every route here.
 from __future__ import annotations
 
 import json
+import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from vigil import __version__
+from vigil.config.probes import Probe
+from vigil.config.values import ProbeKind
 from vigil.core.events import Channel
 from vigil.core.naming import make_namespec
 from vigil.core.snapshot import ProcessSnapshot
@@ -24,7 +27,7 @@ from vigil.faults import Faults, RPCError
 from vigil.http.cross_site import cross_site_reason
 from vigil.http.event_stream import stream_events
 from vigil.http.log_stream import Follow, stream_logs
-from vigil.http.messages import PLAIN_TEXT, Reply, Request, Response
+from vigil.http.messages import PLAIN_TEXT, Access, Reply, Request, Response
 from vigil.http.openapi import openapi_document
 from vigil.http.problems import fault_problem, json_response, problem
 from vigil.http.routing import RouteRegistrar, Routes
@@ -51,15 +54,18 @@ class Observations:
     history: Callable[[str, str], list[Change]]
 
 
-def process_document(snapshot: ProcessSnapshot, figures: Figures | None = None) -> dict[str, Any]:
-    """A process as JSON; ``resources`` only when figures were read for it."""
-    document = _snapshot_document(snapshot)
+def process_document(
+    snapshot: ProcessSnapshot, figures: Figures | None = None, ready: Probe | None = None
+) -> dict[str, Any]:
+    """A process as JSON; ``resources`` only when figures were read for it. ``ready`` is the
+    program's readiness probe (None: up for startsecs), which the snapshot does not carry."""
+    document = _snapshot_document(snapshot, ready)
     if figures is not None:
         document["resources"] = figures.document()
     return document
 
 
-def _snapshot_document(snapshot: ProcessSnapshot) -> dict[str, Any]:
+def _snapshot_document(snapshot: ProcessSnapshot, ready: Probe | None) -> dict[str, Any]:
     last = snapshot.last_exit
     return {
         "name": snapshot.name,
@@ -83,6 +89,15 @@ def _snapshot_document(snapshot: ProcessSnapshot) -> dict[str, Any]:
             "stdout": snapshot.stdout_logfile,
             "stderr": snapshot.stderr_logfile,
         },
+        "waiting_for": snapshot.waiting_for,
+        "ready": None if ready is None else ready.text,
+        "health": None
+        if snapshot.health is None
+        else {"status": snapshot.health, "output": snapshot.health_output},
+        # what a notify program said on its socket; null for the others, which have none
+        "notify": {"status": snapshot.notify_status, "reloading": snapshot.reloading}
+        if ready is not None and ready.kind is ProbeKind.NOTIFY
+        else None,
     }
 
 
@@ -105,6 +120,10 @@ class JsonApi:
         self._follow = follow
         self._config_changes = config_changes
         self._observations = observations
+        # this life of the daemon: the API is made once its programs are spawned, as the
+        # dashboard (whose page says the same time) is
+        self._started_at = time.time()
+        self._hostname = socket.gethostname()
 
     def register(self, routes: Routes) -> None:
         for path, handler, methods in (
@@ -146,6 +165,9 @@ class JsonApi:
                 "pid": await self._rpc.call("supervisor.getPID", []),
                 "state": state["statename"],
                 "statecode": state["statecode"],
+                "hostname": self._hostname,
+                "started_at": self._started_at,
+                "access": "read-only" if request.access is Access.READ_ONLY else "full",
             }
         )
 
@@ -181,11 +203,14 @@ class JsonApi:
         self, with_resources: bool, snapshots: list[ProcessSnapshot], *, complete: bool = False
     ) -> list[dict[str, Any]]:
         """The processes' documents, with their figures if wanted."""
+        ready = self._directory.ready_probe
         if not with_resources:
-            return [process_document(snapshot) for snapshot in snapshots]
+            return [process_document(snapshot, None, ready(snapshot)) for snapshot in snapshots]
         figures = self._observations.figures(snapshots, complete)
         return [
-            process_document(snapshot, figures.get((snapshot.group, snapshot.name), NO_CHILD))
+            process_document(
+                snapshot, figures.get((snapshot.group, snapshot.name), NO_CHILD), ready(snapshot)
+            )
             for snapshot in snapshots
         ]
 

@@ -58,6 +58,16 @@ SCHEMAS: dict[str, Any] = {
             "pid": {"type": "integer"},
             "state": {"type": "string", "enum": ["FATAL", "RUNNING", "RESTARTING", "SHUTDOWN"]},
             "statecode": {"type": "integer"},
+            "hostname": {"type": "string"},
+            "started_at": {
+                "type": "number",
+                "description": "Unix time this life of the daemon began (a restart begins one)",
+            },
+            "access": {
+                "type": "string",
+                "enum": ["full", "read-only"],
+                "description": "what the account asking may do",
+            },
         }
     ),
     "Process": _object(
@@ -96,6 +106,49 @@ SCHEMAS: dict[str, Any] = {
                 ]
             },
             "logs": _object({"stdout": _NULLABLE_STRING, "stderr": _NULLABLE_STRING}),
+            "waiting_for": {
+                **_NULLABLE_STRING,
+                "description": "the dependency a process not started yet waits for: db (ready)",
+            },
+            "ready": {
+                **_NULLABLE_STRING,
+                "description": "the readiness probe as configured (ready = ...); "
+                "null when up for startsecs is ready",
+            },
+            "health": {
+                "oneOf": [
+                    {"type": "null"},
+                    _object(
+                        {
+                            "status": {
+                                "type": "string",
+                                "enum": ["starting", "healthy", "unhealthy"],
+                            },
+                            "output": {
+                                **_NULLABLE_STRING,
+                                "description": "the last check's output",
+                            },
+                        }
+                    ),
+                ],
+                "description": "null without a healthcheck",
+            },
+            "notify": {
+                "oneOf": [
+                    {"type": "null"},
+                    _object(
+                        {
+                            "status": {**_NULLABLE_STRING, "description": "its last STATUS="},
+                            "reloading": {
+                                "type": "boolean",
+                                "description": "it said RELOADING=1 and not READY=1 since",
+                            },
+                        }
+                    ),
+                ],
+                "description": "what the program said on its NOTIFY_SOCKET; "
+                "null unless ready = notify",
+            },
         }
     ),
     "Resources": _object(

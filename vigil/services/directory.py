@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from vigil.config.probes import Probe
 from vigil.core.naming import split_namespec
 from vigil.core.snapshot import ProcessSnapshot
 from vigil.core.states import SupervisorState
@@ -56,6 +57,12 @@ class ProcessDirectory:
         if runner is None:
             raise RPCError(Faults.BAD_NAME, namespec)
         return runner.snapshot()
+
+    def ready_probe(self, snapshot: ProcessSnapshot) -> Probe | None:
+        """The readiness probe of the snapshot's program as configured (None: startsecs, or a
+        process gone since): the one fact of its configuration a reader shows beside it."""
+        runner = self._supervisor.find(snapshot.group, snapshot.name)
+        return None if runner is None else runner.config.ready
 
     def matching(self, namespec: str) -> list[ProcessSnapshot]:
         """The processes a namespec names: one, a group (``group:*``) or ``all``."""
