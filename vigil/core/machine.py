@@ -29,6 +29,13 @@ WATCHDOG=1) or unhealthy is told to the machine as inputs, never found out by it
 - with watchdog_sec, RUNNING holds a deadline that each `watchdog` moves on; missing it is a
   `restart`: RUNNING -> STOPPING -> STOPPED -> STARTING, as a health check's restart is;
 - `blocked` (a dependency that cannot be met) turns a process that waited into FATAL.
+
+Hooks (issue 15) run outside the machine: `Spawn` is the decision to start a run, and the
+runtime answers `spawned` or `spawn_failed` once its pre_start has passed or failed (a failed
+hook is a failed spawn: STARTING -> BACKOFF with the hook's reason in spawnerr). Meanwhile the
+process is STARTING without a pid and without a deadline (hook_timeout is the runtime's); a
+stop then is STARTING -> STOPPED with `CancelSpawn`. startsecs and ready_timeout count from
+the spawn of the child, not from the start of its pre_start.
 """
 
 from __future__ import annotations
@@ -53,6 +60,12 @@ class Spawn:
 
 
 @dataclass(frozen=True)
+class CancelSpawn:
+    """The spawn asked for has not happened yet (its pre_start hook still runs): drop it, and
+    end the hook with its process group."""
+
+
+@dataclass(frozen=True)
 class Kill:
     """Send `signal` to the child, or to its whole process group when `group`."""
 
@@ -62,13 +75,16 @@ class Kill:
 
 @dataclass(frozen=True)
 class StateChange:
-    """One transition, with what the PROCESS_STATE event of the new state reports."""
+    """One transition, with what the PROCESS_STATE event of the new state reports, and when
+    (monotonic) the daemon will next start the process on its own: BACKOFF's retry, FATAL's
+    fatal_retry; None when it will not."""
 
     old: ProcessState
     new: ProcessState
     pid: int
     tries: int
     expected: bool
+    next_attempt: float | None = None
 
 
 @dataclass(frozen=True)
@@ -77,7 +93,7 @@ class Log:
     message: str
 
 
-Effect = Spawn | Kill | StateChange | Log
+Effect = Spawn | CancelSpawn | Kill | StateChange | Log
 
 
 class Input:
@@ -187,6 +203,7 @@ class ProcessMachine:
         if self.state is S.STARTING and not self.pid:
             self.pid = pid
             self.spawnerr = None
+            self._started_at = self.clock.monotonic()  # after pre_start: startsecs from here
             self._log(LogLevel.INFO, f"spawned: '{self.name}' with pid {pid}")
             if self.ready_policy.waits:
                 # STARTING until ready, or ready_timeout
@@ -265,6 +282,12 @@ class ProcessMachine:
         elif self.state in (S.RUNNING, S.STARTING) and self.pid:
             self._failing = None
             self._send_kill(self.config.stopsignal, as_group=self.config.stopasgroup)
+        elif self.state is S.STARTING:
+            # STARTING -> STOPPED: stopped before the child existed (its pre_start ran)
+            self.laststop = self.clock.time()
+            self._effects.append(CancelSpawn())
+            self._change(S.STOPPED)
+            self._log(LogLevel.INFO, f"stopped: {self.name} (before it was spawned)")
         return self._flush()
 
     def ready(self) -> list[Effect]:
@@ -544,7 +567,12 @@ class ProcessMachine:
         if new is self.state:
             return
         tries = self.backoff if tries is None else tries
-        self._effects.append(StateChange(self.state, new, self.pid, tries, expected))
+        waits = new in (S.BACKOFF, S.FATAL) and self.may_spawn
+        self._effects.append(
+            StateChange(
+                self.state, new, self.pid, tries, expected, self.deadline if waits else None
+            )
+        )
         self.state = new
 
     def _log(self, level: LogLevel, message: str) -> None:

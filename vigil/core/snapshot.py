@@ -75,8 +75,11 @@ class ProcessSnapshot:
     waiting_for: str | None = None
     notify_status: str | None = None
     reloading: bool = False
+    notify_stopping: bool = False  # STOPPING=1: the program said it is shutting down
     health: str | None = None
     health_output: str | None = None
+    # hooks (issue 15): the one running now, "pre_start" or "post_stop", None when none
+    hook: str | None = None
 
     def logfile(self, channel: Channel) -> str | None:
         return self.stdout_logfile if channel == "stdout" else self.stderr_logfile
@@ -108,8 +111,12 @@ class ProcessSnapshot:
             parts.append(health)
         if self.reloading:
             parts.append("reloading")
+        if self.notify_stopping and self.pid:
+            parts.append("stopping (STOPPING=1)")
         if self.notify_status is not None and self.pid:
             parts.append(f"status: {self.notify_status}")
+        if self.hook is not None:
+            parts.append(f"{self.hook} running")
         if not parts:
             return ""
         # Supervisor leaves STARTING and STOPPING blank: vigil's text stands alone there

@@ -27,8 +27,8 @@ class HealthMonitor:
         bus: EventBus,
         log: MainLog,
         clock_time: Callable[[], float],
-        act: Callable[[HealthAction, str], None],
-        show: Callable[[str | None, str | None], None],
+        restart: Callable[[str], None],
+        stop: Callable[[], None],
     ) -> None:
         self._config = config
         self._loop = loop
@@ -36,8 +36,10 @@ class HealthMonitor:
         self._bus = bus
         self._log = log
         self._time = clock_time
-        self._act = act
-        self._show = show
+        self._restart = restart
+        self._stop = stop
+        self.state: str | None = None  # what the status shows: starting, healthy, unhealthy
+        self.output: str | None = None  # what the last check saw
         self._tracker = HealthTracker(config.healthcheck_retries, config.healthcheck_start_period)
         self._timer: asyncio.TimerHandle | None = None
         self._task: asyncio.Task[None] | None = None
@@ -46,7 +48,7 @@ class HealthMonitor:
         """RUNNING entered: starting, first check one interval from now (as Docker)."""
         self.stop()
         self._tracker.reset(self._loop.time())
-        self._show(Health.STARTING.value, None)
+        self.state, self.output = Health.STARTING.value, None
         self._schedule()
 
     def stop(self) -> None:
@@ -71,7 +73,7 @@ class HealthMonitor:
         self._task = None
         old = self._tracker.state
         changed = self._tracker.record(result.passed, self._loop.time())
-        self._show(self._tracker.state.value, result.output)
+        self.state, self.output = self._tracker.state.value, result.output
         self._schedule()
         if changed is None:
             return
@@ -87,3 +89,10 @@ class HealthMonitor:
         )
         if changed is Health.UNHEALTHY:
             self._act(self._config.healthcheck_action, result.output)
+
+    def _act(self, action: HealthAction, output: str) -> None:
+        if action is HealthAction.RESTART:
+            self._restart(f"unhealthy: {output}")
+        elif action is HealthAction.STOP:
+            self._log.log(LogLevel.WARN, f"stopping: {self._config.name} (unhealthy: {output})")
+            self._stop()

@@ -4,7 +4,8 @@ Each probe answers a `ProbeResult` (passed or not, and what it saw: the status l
 command's first output, the error) within its timeout; a probe that hangs is abandoned at
 the timeout, and a command still running then is killed with its process group. Commands are
 spawned as the program is (its user, environment and directory) and their exits come from
-the daemon's one reaper, like every child's.
+the daemon's one reaper, like every child's; CommandChild, which does that, also runs the
+program's hooks (runtime/hooks.py).
 """
 
 from __future__ import annotations
@@ -86,49 +87,103 @@ async def _http(probe: Probe) -> ProbeResult:
 
 
 async def _exec(probe: Probe, target: ProbeTarget, timeout: float) -> ProbeResult:
-    config = target.config
     try:
-        filename, argv = resolve_command(probe.command, target.env, config.directory)
-        child = spawn(
-            SpawnRequest(
-                filename,
-                argv,
-                target.env,
-                directory=config.directory,
-                umask=config.umask,
-                uid=config.uid,
-                redirect_stderr=True,
-                death_signal=int(signal.SIGKILL),
-            )
-        )
-    except CommandError as exc:
+        command = CommandChild.start(probe.command, target, merge_stderr=True)
+    except CommandFailed as exc:
         return ProbeResult(False, exc.message)
-    except SpawnError as exc:
-        if exc.pid:
-            target.reaper.watch(exc.pid, lambda status: None)
-        return ProbeResult(False, exc.message)
-    if child.stdin is not None:
-        os.close(child.stdin)
-    loop = asyncio.get_running_loop()
-    exited: asyncio.Future[int] = loop.create_future()
-
-    def reaped(status: int) -> None:
-        if not exited.done():
-            exited.set_result(status)
-
-    target.reaper.watch(child.pid, reaped)
-    output = _Collector(loop, child.stdout)
+    output = _Collector(asyncio.get_running_loop(), command.stdout)
     try:
-        status = await asyncio.wait_for(asyncio.shield(exited), timeout)
-    except TimeoutError:
-        with contextlib.suppress(OSError):
-            os.killpg(child.pid, signal.SIGKILL)  # the command and what it started
+        status = await command.wait(timeout)
+    except asyncio.CancelledError:  # the check is no longer wanted: the command was killed
+        output.close()
+        raise
+    if status is None:
         output.close()
         return ProbeResult(False, f"timed out after {timeout:g} seconds; killed")
     await output.done(0.5)  # what it wrote before it exited (a descendant may keep the pipe)
     code, how = describe_wait_status(status)
     text = output.text()
     return ProbeResult(code == 0, text if text else how)
+
+
+class CommandFailed(Exception):
+    """The command could not be started; `message` says why (as a failed spawn says it)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class CommandChild:
+    """A command started as its program is (user, environment, directory, umask), in a
+    process group of its own, its exit told by the daemon's one reaper.
+
+    The caller owns `stdout` (and `stderr`, None when merged into stdout). A wait that times
+    out or is cancelled kills the whole process group, so nothing it started is left behind.
+    """
+
+    def __init__(self, pid: int, stdout: int, stderr: int | None, exited: asyncio.Future[int]):
+        self.pid = pid
+        self.stdout = stdout
+        self.stderr = stderr
+        self._exited = exited
+
+    @classmethod
+    def start(cls, command: str, target: ProbeTarget, *, merge_stderr: bool) -> CommandChild:
+        """Spawn `command` now, or raise CommandFailed."""
+        config = target.config
+        try:
+            filename, argv = resolve_command(command, target.env, config.directory)
+            child = spawn(
+                SpawnRequest(
+                    filename,
+                    argv,
+                    target.env,
+                    directory=config.directory,
+                    umask=config.umask,
+                    uid=config.uid,
+                    redirect_stderr=merge_stderr,
+                    death_signal=int(signal.SIGKILL),
+                )
+            )
+        except CommandError as exc:
+            raise CommandFailed(exc.message) from None
+        except SpawnError as exc:
+            if exc.pid:
+                target.reaper.watch(exc.pid, lambda status: None)
+            raise CommandFailed(exc.message) from None
+        if child.stdin is not None:
+            os.close(child.stdin)
+        exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        def reaped(status: int) -> None:
+            if not exited.done():
+                exited.set_result(status)
+
+        target.reaper.watch(child.pid, reaped)
+        return cls(child.pid, child.stdout, child.stderr, exited)
+
+    @property
+    def running(self) -> bool:
+        return not self._exited.done()
+
+    async def wait(self, timeout: float) -> int | None:
+        """The wait status; None when it ran longer than `timeout` (it is then killed)."""
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._exited), timeout)
+        except TimeoutError:
+            self.kill()
+            return None
+        except asyncio.CancelledError:
+            self.kill()
+            raise
+
+    def kill(self) -> None:
+        """SIGKILL to its process group, unless it was reaped already (its pid and group id
+        may then be another's)."""
+        if self.running:
+            with contextlib.suppress(OSError):
+                os.killpg(self.pid, signal.SIGKILL)
 
 
 class _Collector:

@@ -15,28 +15,35 @@ from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING
 
 from vigil.clock import Clock
-from vigil.config.model import HealthAction, KillMode, LogLevel, ProbeKind, ProcessConfig
+from vigil.config.model import KillMode, LogLevel, ProbeKind, ProcessConfig
 from vigil.core.bus import EventBus
 from vigil.core.events import ProcessStateChanged
-from vigil.core.machine import Effect, Kill, Log, ProcessMachine, Spawn, StateChange
+from vigil.core.machine import (
+    CancelSpawn,
+    Effect,
+    Kill,
+    Log,
+    ProcessMachine,
+    Spawn,
+    StateChange,
+)
 from vigil.core.ports import ChannelLog, MainLog
 from vigil.core.snapshot import ProcessSnapshot
 from vigil.core.states import ProcessState
 from vigil.runtime.command import CommandError, resolve_command
 from vigil.runtime.pipes import OutputPump, StdinClosed, StdinWriter
 from vigil.runtime.process_tree import ProcessTree
-from vigil.runtime.proctable import HeldProcess, read_entry, start_time, wait_all_gone
+from vigil.runtime.proctable import HeldProcess, start_time, wait_all_gone
 from vigil.runtime.reaper import Reaper
 from vigil.runtime.spawn import SpawnError, SpawnRequest, spawn
 from vigil.runtime.waitstatus import describe_wait_status, exit_signal, signal_name
 
 if TYPE_CHECKING:  # loaded at the first spawn of a program that uses them
     from vigil.runtime.health import HealthMonitor
-    from vigil.runtime.notify import NotifySocket
+    from vigil.runtime.hooks import ProgramHooks
+    from vigil.runtime.notify import ProcessNotifications
     from vigil.runtime.probes import ProbeTarget
     from vigil.runtime.readiness import ReadinessWatch
-
-DESCENDANT_DEPTH = 32  # how far up from a sender the notify check looks for the child
 
 
 class ProcessContext:
@@ -102,17 +109,15 @@ class ProcessRunner:
         )
         self._main_exited = False  # reaped, its pid free for reuse: never signal it again
         self._tree_tasks: set[asyncio.Task[None]] = set()
-        # readiness (issue 14): what watches a child that is starting, its sd_notify socket,
-        # what it said there; and what the dependencies keep it waiting for (set from outside)
+        # readiness (issue 14): what watches a child that is starting, its sd_notify
+        # conversation; and what the dependencies keep it waiting for (set from outside)
         self._watch: ReadinessWatch | None = None
-        self._notify: NotifySocket | None = None
-        self.notify_status: str | None = None  # STATUS=
-        self.reloading = False  # RELOADING=1 until READY=1
-        self.main_pid = 0  # MAINPID=, also allowed to notify
+        self._notify: ProcessNotifications | None = None
         self.waiting_for: str | None = None
-        self.health: str | None = None  # None without a healthcheck
-        self.health_output: str | None = None
         self._health: HealthMonitor | None = None
+        # hooks (issue 15): pre_start and post_stop, and a spawn waiting for them
+        self._hooks: ProgramHooks | None = None
+        self._pending_spawn: asyncio.Task[None] | None = None
 
     # -- what callers see -----------------------------------------------------------------
 
@@ -183,11 +188,23 @@ class ProcessRunner:
             wait_reason=machine.wait_reason,
             completed=machine.completed,
             waiting_for=self.waiting_for,
-            notify_status=self.notify_status,
+            notify_status=None if self._notify is None else self._notify.status,
             reloading=self.reloading,
+            notify_stopping=self._notify is not None and self._notify.stopping,
             health=self.health,
-            health_output=self.health_output,
+            health_output=None if self._health is None else self._health.output,
+            hook=None if self._hooks is None else self._hooks.running,
         )
+
+    @property
+    def health(self) -> str | None:
+        """starting, healthy or unhealthy; None before the first RUNNING or without a check."""
+        return None if self._health is None else self._health.state
+
+    @property
+    def reloading(self) -> bool:
+        """Whether the program said RELOADING=1 and not READY=1 since."""
+        return self._notify is not None and self._notify.reloading
 
     @property
     def namespec(self) -> str:
@@ -263,6 +280,12 @@ class ProcessRunner:
         for log in self._logs:
             log.clear()
 
+    async def hooks_finished(self) -> None:
+        """Return once no post_stop hook of this process runs (each is bounded by
+        hook_timeout): the daemon's shutdown waits for them."""
+        if self._hooks is not None:
+            await self._hooks.finished()
+
     def close(self) -> None:
         """Release pipes, timer and sinks once the process is gone for good."""
         self._cancel_timer()
@@ -272,6 +295,9 @@ class ProcessRunner:
         if self._notify is not None:
             self._notify.close()
             self._notify = None
+        self._cancel_spawn()
+        if self._hooks is not None:
+            self._hooks.close()
         for task in self._tree_tasks:
             task.cancel()
         for pump in self._pumps:
@@ -289,7 +315,9 @@ class ProcessRunner:
     def _apply(self, effects: list[Effect]) -> None:
         for effect in effects:
             if isinstance(effect, Spawn):
-                self._apply(self._spawn())
+                self._start_run()
+            elif isinstance(effect, CancelSpawn):
+                self._cancel_spawn()
             elif isinstance(effect, Kill):
                 self._send_kill(effect)
             elif isinstance(effect, StateChange):
@@ -298,9 +326,39 @@ class ProcessRunner:
                 self._ctx.log.log(effect.level, effect.message)
         self._arm()
 
+    def _start_run(self) -> None:
+        """Spawn now, or once the last post_stop and this run's pre_start are done."""
+        if self.config.pre_start is None and (self._hooks is None or not self._hooks.busy):
+            self._apply(self._spawn())
+            return
+        self._cancel_spawn()
+        self._pending_spawn = self._ctx.loop.create_task(self._spawn_after_hooks())
+
+    async def _spawn_after_hooks(self) -> None:
+        failure = await self._hooks_of().before_spawn()
+        self._pending_spawn = None
+        if self.machine.state is not ProcessState.STARTING or self.machine.pid:
+            return  # stopped meanwhile
+        self._apply(self._spawn() if failure is None else self.machine.spawn_failed(failure))
+
+    def _cancel_spawn(self) -> None:
+        if self._pending_spawn is not None:
+            self._pending_spawn.cancel()
+            self._pending_spawn = None
+            if self._hooks is not None:
+                self._hooks.kill_pre_start()
+
+    def _hooks_of(self) -> ProgramHooks:
+        if self._hooks is None:
+            from vigil.runtime.hooks import ProgramHooks
+
+            self._hooks = ProgramHooks(
+                self.config, self._ctx.loop, self._probe_target, self._logs, self._ctx.log
+            )
+        return self._hooks
+
     def _spawn(self) -> list[Effect]:
         env = self.environment()
-        self.notify_status, self.reloading, self.main_pid = None, False, 0
         try:
             self._notify_environment(env)
             filename, argv = resolve_command(self.config.command, env, self.config.directory)
@@ -348,7 +406,6 @@ class ProcessRunner:
         if self._stdin is not None:
             self._stdin.close()
             self._stdin = None
-        code, how = describe_wait_status(status)
         self._main_exited = True
         if self._tree is not None:
             if self.machine.state is ProcessState.STOPPING:
@@ -356,14 +413,23 @@ class ProcessRunner:
                 self._in_background(self._exit_with_tree(self.machine.pid, status))
                 return
             self._end_tree_left_behind(self._tree, self.machine.pid)
-        self._apply(self.machine.exited(code, how, exit_signal(status)))
+        self._take_exit(status)
 
     async def _exit_with_tree(self, pid: int, status: int) -> None:
         assert self._tree is not None
         await self._tree.wait_gone(pid, self.config.stopsignal)
         self._tree.forget()
+        self._take_exit(status)
+
+    def _take_exit(self, status: int) -> None:
+        """Tell the machine; post_stop starts before a restart's spawn is looked at, so that
+        spawn waits for it (the hook itself runs from the next turn of the loop, once every
+        state change of the exit is announced)."""
         code, how = describe_wait_status(status)
-        self._apply(self.machine.exited(code, how, exit_signal(status)))
+        effects = self.machine.exited(code, how, exit_signal(status))
+        if self.config.post_stop is not None:
+            self._hooks_of().after_exit()
+        self._apply(effects)
 
     def _end_tree_left_behind(self, tree: ProcessTree, pid: int) -> None:
         """The main process exited by itself: stop what it left (found now, before a restart
@@ -476,22 +542,12 @@ class ProcessRunner:
                     self._ctx.bus,
                     self._ctx.log,
                     self._ctx.clock.time,
-                    self._unhealthy,
-                    self._show_health,
+                    self.restart,
+                    self.stop,
                 )
             self._health.start()
         elif change.old is ProcessState.RUNNING and self._health is not None:
             self._health.stop()
-
-    def _show_health(self, health: str | None, output: str | None) -> None:
-        self.health, self.health_output = health, output
-
-    def _unhealthy(self, action: HealthAction, output: str) -> None:
-        if action is HealthAction.RESTART:
-            self.restart(f"unhealthy: {output}")
-        elif action is HealthAction.STOP:
-            self._ctx.log.log(LogLevel.WARN, f"stopping: {self.name} (unhealthy: {output})")
-            self.stop()
 
     def _notify_environment(self, env: dict[str, str]) -> None:
         """NOTIFY_SOCKET (and WATCHDOG_USEC) for a program that uses sd_notify."""
@@ -500,52 +556,17 @@ class ProcessRunner:
         if not uses:
             return
         if self._notify is None:
-            from vigil.runtime.notify import NotifySocket
+            from vigil.runtime.notify import ProcessNotifications
 
-            self._notify = NotifySocket(self._ctx.loop, self.config.uid, self._notified)
-        env["NOTIFY_SOCKET"] = self._notify.path
-        if self.config.watchdog_sec:
-            env["WATCHDOG_USEC"] = str(int(self.config.watchdog_sec * 1_000_000))
-
-    def _notified(self, sender: int, fields: dict[str, str]) -> None:
-        if not self._from_child(sender):
-            self._debug(f"{self.name}: notification from pid {sender} ignored (not its process)")
-            return
-        machine = self.machine
-        effects: list[Effect] = []
-        if "STATUS" in fields:
-            self.notify_status = fields["STATUS"][:256] or None
-        if fields.get("MAINPID", "").isdigit():
-            self.main_pid = int(fields["MAINPID"])
-        if fields.get("RELOADING") == "1":
-            self.reloading = True
-        if fields.get("READY") == "1":
-            self.reloading = False
-            effects += machine.ready()
-        if fields.get("STOPPING") == "1":
-            self.notify_status = self.notify_status or "stopping"
-        if "EXTEND_TIMEOUT_USEC" in fields and fields["EXTEND_TIMEOUT_USEC"].isdigit():
-            effects += machine.extend(int(fields["EXTEND_TIMEOUT_USEC"]) / 1_000_000)
-        if fields.get("WATCHDOG") == "1":
-            effects += machine.watchdog()
-        elif fields.get("WATCHDOG") == "trigger":
-            effects += machine.restart("WATCHDOG=trigger")
-        self._apply(effects)
-
-    def _from_child(self, sender: int) -> bool:
-        """Whether `sender` is the child, its MAINPID, or below the child in the tree."""
-        child = self.machine.pid
-        if not child or self._main_exited:
-            return False
-        current = sender
-        for _ in range(DESCENDANT_DEPTH):
-            if current in (child, self.main_pid):
-                return True
-            entry = read_entry(current)
-            if entry is None or entry.ppid <= 1:
-                return False
-            current = entry.ppid
-        return False
+            self._notify = ProcessNotifications(
+                self._ctx.loop,
+                self.config,
+                self.machine,
+                lambda: 0 if self._main_exited else self.machine.pid,
+                self._apply,
+                self._ctx.log,
+            )
+        self._notify.prepare(env)
 
     def _debug(self, message: str) -> None:
         self._ctx.log.log(LogLevel.DEBG, message)
