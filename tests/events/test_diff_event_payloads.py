@@ -79,7 +79,9 @@ def _cases() -> list[tuple[dict[str, Any], Event]]:
     for n, (old, new) in enumerate((old, new) for old in ProcessState for new in ProcessState):
         expected = n % 2 == 0
         case = {**who, "kind": "state", "name": f"PROCESS_STATE_{new.name}", "old": old.name}
-        event = ProcessStateChanged("web_1", "web", old, new, 4242, 3, expected, 1.0)
+        # vigil's next attempt time must change nothing in Supervisor's payload
+        attempt = 1_700_000_030.5 if n % 3 == 0 else None
+        event = ProcessStateChanged("web_1", "web", old, new, 4242, 3, expected, 1.0, attempt)
         cases.append(({**case, "expected": expected}, event))
     for channel in ("stdout", "stderr"):
         for data in OUTPUTS:

@@ -53,6 +53,10 @@ class ProcessStateChanged:
     tries: int
     expected: bool
     at: float  # wall-clock time of the change; not part of Supervisor's payload
+    # vigil's restart policy (issue 15), not part of Supervisor's payload either: when (wall
+    # time) the daemon will start the process again on its own (BACKOFF's retry, FATAL's
+    # fatal_retry), None when it will not. `tries` is the count that wait follows.
+    next_attempt_at: float | None = None
 
     @property
     def name(self) -> str:

@@ -480,6 +480,9 @@ class ProcessRunner:
             self._apply(self.machine.signal_failed(message))
 
     def _announce(self, change: StateChange) -> None:
+        clock = self._ctx.clock
+        now = clock.time()
+        attempt = change.next_attempt
         self._ctx.bus.publish(
             ProcessStateChanged(
                 self.name,
@@ -489,7 +492,10 @@ class ProcessRunner:
                 pid=change.pid,
                 tries=change.tries,
                 expected=change.expected,
-                at=self._ctx.clock.time(),
+                at=now,
+                next_attempt_at=None
+                if attempt is None
+                else now + max(0.0, attempt - clock.monotonic()),
             )
         )
         if change.old is ProcessState.STARTING:
