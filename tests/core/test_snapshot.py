@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import time
 from collections.abc import Iterator
@@ -107,3 +108,19 @@ def test_stopped_text_is_supervisors_around_summer_time(local_zone: str) -> None
             )  # fmt: skip
             info = {"state": ProcessState.EXITED, "start": 1, "stop": stopped}
             assert snap.description == supervisor_description(info), stopped
+
+
+def test_a_running_hook_and_stopping_follow_supervisors_text() -> None:
+    base = ProcessSnapshot(
+        "web", "g", ProcessState.STARTING, 0, 1.0, 0.0, 3.0, None, None, 0, None,
+        None, None, None, None,
+    )  # fmt: skip
+    assert dataclasses.replace(base, hook="pre_start").description == "pre_start running"
+    running = dataclasses.replace(
+        base, state=ProcessState.RUNNING, pid=42, notify_stopping=True, notify_status="bye"
+    )
+    assert running.description == "pid 42, uptime 0:00:02; stopping (STOPPING=1); status: bye"
+    stopped = dataclasses.replace(base, state=ProcessState.STOPPED, stopped_at=2.0)
+    assert dataclasses.replace(stopped, hook="post_stop").description == (
+        stopped.description + "; post_stop running"
+    )

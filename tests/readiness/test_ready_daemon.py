@@ -163,3 +163,36 @@ def test_notify_ready_status_and_watchdog(ready: Any, tmp_path: Path) -> None:
     )
     info = d.wait("n", "RUNNING", "n RUNNING again")
     assert info["pid"] != first
+
+
+STOPPING_PROGRAM = """
+import os, socket, sys, time
+sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+sock.sendto(b"READY=1", os.environ["NOTIFY_SOCKET"])
+while not os.path.exists(sys.argv[1]):
+    time.sleep(0.02)
+sock.sendto(b"STOPPING=1\\nSTATUS=draining", os.environ["NOTIFY_SOCKET"])
+time.sleep(100)
+"""
+
+
+def test_stopping_is_shown_until_the_child_is_gone(ready: Any, tmp_path: Path) -> None:
+    program = script(tmp_path, "stopping.py", STOPPING_PROGRAM)
+    go = tmp_path / "go"
+    d = ready(f"[program:n]\ncommand={PY} {program} {go}\nstartsecs=0\nready=notify\n")
+    info = d.wait("n", "RUNNING")
+    assert re.fullmatch(r"pid \d+, uptime \d:\d\d:\d\d", info["description"])
+    go.touch()
+    info = wait_until(
+        lambda: (
+            (i := d.info("n"))["description"].endswith("stopping (STOPPING=1); status: draining")
+            and i
+        ),
+        what="STOPPING=1 in the description",
+    )
+    assert info["statename"] == "RUNNING"  # news, not a request
+    go.unlink()
+    d.rpc.supervisor.stopProcess("n")
+    d.rpc.supervisor.startProcess("n")
+    info = d.wait("n", "RUNNING")
+    assert "stopping" not in info["description"]
