@@ -26,6 +26,7 @@ from vigil.config.values import (
     AutoRestart,
     Backoff,
     KillMode,
+    LogFormat,
     LogLevel,
     ProgramType,
     UpdateStrategy,
@@ -292,6 +293,10 @@ def backoff(value: str) -> Backoff:
 
 def update_strategy(value: str) -> UpdateStrategy:
     return _choice(UpdateStrategy, "update_strategy", value)
+
+
+def log_format(value: str) -> LogFormat:
+    return _choice(LogFormat, "logformat", value)
 
 
 def program_type(value: str) -> ProgramType:

@@ -24,6 +24,7 @@ from vigil.config.ctlfile import (
     plugin_sections,
     read_main,
 )
+from vigil.config.env_files import env_file_paths, read_env_files
 from vigil.config.errors import ConfigError, Problem, Severity
 from vigil.config.expand import environment_names
 from vigil.config.ini import Entry, IniDocument, read_with_includes
@@ -177,7 +178,13 @@ def _supervisord_section(reader: OptionReader, here: str, host_node_name: str) -
     nocleanup = setting("nocleanup", dt.boolean)
     strip_ansi = setting("strip_ansi", dt.boolean)
     update_in_place = setting("update_in_place", dt.boolean)
-    environment = _supervisord_environment(reader, here, host_node_name)
+    container = setting("container", dt.boolean)
+    logformat = setting("logformat", dt.log_format)
+    env_file: tuple[str, ...] = reader.value(
+        SUPERVISORD, "env_file", lambda value: env_file_paths(value, here), (), names
+    )
+    environment = _env_file_variables(reader, env_file)
+    environment.update(_supervisord_environment(reader, here, host_node_name))
     if user is not None:
         reader.converted(SUPERVISORD, "user", dt.name_to_uid, user, None)
     if logfile != "syslog":
@@ -208,7 +215,19 @@ def _supervisord_section(reader: OptionReader, here: str, host_node_name: str) -
         environment=tuple(environment.items()),
         identifier=identifier,
         update_in_place=update_in_place,
+        container=container,
+        logformat=logformat,
+        env_file=env_file,
     )
+
+
+def _env_file_variables(reader: OptionReader, paths: tuple[str, ...]) -> dict[str, str]:
+    """``[supervisord] env_file``: the variables every environment starts from."""
+    try:
+        return read_env_files(paths)
+    except dt.ConversionError as exc:
+        reader.error(SUPERVISORD, str(exc), "env_file")
+        return {}
 
 
 def _supervisord_environment(

@@ -25,12 +25,25 @@ from vigil.config.values import Backoff as Backoff
 from vigil.config.values import HealthAction as HealthAction
 from vigil.config.values import KillMode as KillMode
 from vigil.config.values import Logfile as Logfile
+from vigil.config.values import LogFormat as LogFormat
 from vigil.config.values import LogLevel as LogLevel
 from vigil.config.values import ProbeKind as ProbeKind
 from vigil.config.values import ProgramType as ProgramType
 from vigil.config.values import UpdateStrategy as UpdateStrategy
 
 MB = 1024 * 1024
+# A resource limit as (soft, hard); RLIM_INFINITY (-1 on Linux) is ``unlimited``.
+Rlimit = tuple[int, int]
+# The rlimit_* options, each with the resource it sets (resource.RLIMIT_* on Linux).
+RLIMIT_OPTIONS = (
+    "rlimit_nofile",
+    "rlimit_nproc",
+    "rlimit_core",
+    "rlimit_memlock",
+    "rlimit_as",
+    "rlimit_cpu",
+    "rlimit_fsize",
+)
 
 
 @dataclass(frozen=True)
@@ -68,6 +81,14 @@ class SupervisordConfig:
     # running process (autorestart, the restart policy, log rotation, priority ...) without
     # restarting it. Off by default: Supervisor restarts the group, and scripts expect that.
     update_in_place: bool = False
+    # vigil additions (issues 16, 17), all opt-in. container: run as a container's main
+    # process (also on when vigil is PID 1): in the foreground, exit statuses that mean
+    # something, programs' output forwarded to vigil's own. logformat: the main log as text
+    # (Supervisor's) or one JSON object per line. env_file: files of NAME=value lines that
+    # every program's environment starts from (read at load, so reread sees them).
+    container: bool = False
+    logformat: LogFormat = LogFormat.TEXT
+    env_file: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -139,6 +160,28 @@ class ProcessConfig:
     healthcheck_start_period: float = 0.0  # failures this soon after RUNNING do not count
     healthcheck_action: HealthAction = HealthAction.RESTART
     watchdog_sec: float = 0.0  # sd_notify WATCHDOG=1 needed this often (0: no watchdog)
+    # containers and hosts (issue 17) and log timestamps (issue 16), all opt-in.
+    # essential: when it ends for good, the daemon stops everything and exits with its status.
+    essential: bool = False
+    # each line of output also goes to the daemon's stdout/stderr, prefixed with the name;
+    # None: on in container mode for a channel without a log file of its own (AUTO or NONE)
+    forward_output: bool | None = None
+    forward_output_timestamps: bool = False
+    stdout_logfile_timestamps: bool = False  # each line of the log starts with its time
+    stderr_logfile_timestamps: bool = False
+    env_file: tuple[str, ...] = ()  # as written; their variables are in `environment`
+    # HOME, USER, LOGNAME and SHELL of `user` from the password database (Supervisor #1171),
+    # read at load with the uid; the spawn sets each one `environment` does not
+    user_environment: tuple[tuple[str, str], ...] = ()
+    rlimit_nofile: Rlimit | None = None
+    rlimit_nproc: Rlimit | None = None
+    rlimit_core: Rlimit | None = None
+    rlimit_memlock: Rlimit | None = None
+    rlimit_as: Rlimit | None = None
+    rlimit_cpu: Rlimit | None = None
+    rlimit_fsize: Rlimit | None = None
+    nice: int | None = None  # the child's scheduling priority, -20 to 19
+    oom_score_adjust: int | None = None  # the child's /proc/self/oom_score_adj, -1000 to 1000
     source: Source = field(default=Source("<default>"), compare=False)
 
 
@@ -184,6 +227,7 @@ class UnixServerConfig:
     max_connections: int = 128
     readonly_username: str | None = None
     readonly_password: str | None = None
+    metrics_public: bool = False
 
 
 @dataclass(frozen=True)
@@ -208,6 +252,9 @@ class InetServerConfig:
     # credentials never cross a network in clear (Supervisor #1135)
     certfile: str | None = None
     keyfile: str | None = None
+    # vigil addition: /metrics (and /ok.html) answer without credentials on this listener,
+    # for a Prometheus scraper that holds none; every other route still asks for them
+    metrics_public: bool = False
 
 
 @dataclass(frozen=True)

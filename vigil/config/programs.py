@@ -18,7 +18,9 @@ from typing import Any, TypeVar, cast
 from vigil.config import datatypes as dt
 from vigil.config import probes
 from vigil.config.datatypes import SYSLOG, ConversionError
+from vigil.config.env_files import env_file_paths, read_env_files
 from vigil.config.fcgi import socket_config
+from vigil.config.host_keys import HOST_OPTIONS, merged_environment, user_environment
 from vigil.config.model import (
     AUTO,
     Auto,
@@ -48,7 +50,8 @@ LISTENER_GROUP_PRIORITY = -1  # listeners start first and stop last
 
 PROGRAM_KEYS = (
     frozenset(
-        {f.name for f in dataclasses.fields(ProcessConfig)} - {"name", "group", "uid", "source"}
+        {f.name for f in dataclasses.fields(ProcessConfig)}
+        - {"name", "group", "uid", "user_environment", "source"}
     )
     | {"process_name", "numprocs", "numprocs_start"}
     | PLUGIN_KEYS
@@ -327,6 +330,9 @@ class ProgramReader:
         }
         self.group_name = group_name
         self.source = groups.source(section)
+        self.here = groups.here
+        # what `env_file` adds to every process's environment (read once)
+        self.env_file_values: dict[str, str] = {}
 
     def _value(self, option: str, conv: Callable[[str], T], fallback: T) -> T:
         return self.reader.value(self.section, option, conv, fallback, self.names)
@@ -395,11 +401,22 @@ class ProgramReader:
         settings["uid"] = (
             None if user is None else reader.converted(section, "user", dt.name_to_uid, user, None)
         )
+        settings["user_environment"] = tuple(user_environment(settings["uid"]).items())
         settings["umask"] = self._value("umask", dt.octal, None)
-        for option, policy_conv in POLICY_OPTIONS + READINESS_OPTIONS:
+        for option, policy_conv in POLICY_OPTIONS + READINESS_OPTIONS + HOST_OPTIONS:
             settings[option] = self._setting(option, policy_conv)
         read_plugin_keys(settings, self._value)
+        settings["env_file"] = self._env_files()
         return settings
+
+    def _env_files(self) -> tuple[str, ...]:
+        """The env_file paths as read, their variables kept for every process's environment."""
+        paths: tuple[str, ...] = self._value("env_file", lambda v: env_file_paths(v, self.here), ())
+        try:
+            self.env_file_values = read_env_files(paths)
+        except ConversionError as exc:
+            self.reader.error(self.section, str(exc), "env_file")
+        return paths
 
     def _apply_kill_mode(self, settings: dict[str, Any]) -> None:
         """``killmode`` sets stopasgroup and killasgroup; written beside it, they must agree."""
@@ -475,6 +492,7 @@ class ProgramReader:
         section, reader, names = self.section, self.reader, self.names
         names.update(process_num=process_num, numprocs=numprocs)
         names.update(reader.environment)
+        names.update((f"ENV_{key}", value) for key, value in self.env_file_values.items())
         expanded = reader.expanded(section, "environment", environment_text, names, "environment")
         environment: dict[str, str] = {}
         if expanded is not None:
@@ -509,8 +527,7 @@ class ProgramReader:
             return None
         if name != process_name:  # Supervisor checks only the template; a name must work too
             name = reader.converted(section, "process_name", dt.process_or_group_name, name, name)
-        merged = dict(self.base_environment)
-        merged.update(environment)
+        merged = merged_environment(self.base_environment, self.env_file_values, environment)
         return ProcessConfig(
             name=name,
             group=self.group_name,

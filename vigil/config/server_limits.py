@@ -1,7 +1,8 @@
 """The connection limits of an ``[unix_http_server]`` or ``[inet_http_server]`` section.
 
 ``request_timeout`` and ``max_connections`` are vigil additions (Supervisor has neither and
-keeps every connection forever). Both are optional, and a section without them behaves as
+keeps every connection forever), and so is ``metrics_public`` (``/metrics`` without
+credentials on that listener). All are optional, and a section without them behaves as
 the model's defaults say.
 """
 
@@ -10,10 +11,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from vigil.config.datatypes import ConversionError
+from vigil.config.datatypes import ConversionError, boolean
 from vigil.config.reading import OptionReader, default_of
 
-SERVER_LIMIT_KEYS = frozenset({"request_timeout", "max_connections"})
+SERVER_LIMIT_KEYS = frozenset({"request_timeout", "max_connections", "metrics_public"})
 
 
 def positive_seconds(value: str) -> float:
@@ -53,5 +54,8 @@ def connection_limits(reader: OptionReader, section: str, model: type[Any]) -> d
             "max_connections",
             positive_count,
             default_of(model, "max_connections"),
+        ),
+        "metrics_public": reader.value(
+            section, "metrics_public", boolean, default_of(model, "metrics_public")
         ),
     }

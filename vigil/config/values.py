@@ -62,6 +62,13 @@ class UpdateStrategy(Enum):
     ROLLING = "rolling"  # one process at a time, the next once the previous one is back
 
 
+class LogFormat(Enum):
+    """How the main log writes each entry (opt-in ``logformat``; text is Supervisor's)."""
+
+    TEXT = "text"  # ``2024-01-01 12:00:00,000 INFO message``
+    JSON = "json"  # one JSON object per line, for log shippers
+
+
 class ProgramType(Enum):
     """What a program is for (opt-in ``type``): a service that stays up, or a task that ends."""
 
