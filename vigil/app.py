@@ -11,7 +11,6 @@ import contextlib
 import dataclasses
 import importlib
 import os
-import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -21,7 +20,7 @@ from vigil.clock import SystemClock
 from vigil.config.cli import USAGE, DaemonArgs, UsageError, parse_daemon_args
 from vigil.config.errors import ConfigError
 from vigil.config.loader import inspect, load
-from vigil.config.model import Config, GroupKind, LogLevel
+from vigil.config.model import Config, GroupKind, LogLevel, ProcessConfig
 from vigil.config.search import find_config, not_found_message
 from vigil.core.bus import EventBus
 from vigil.core.events import Channel, SupervisorStateChanged
@@ -31,17 +30,21 @@ from vigil.core.snapshot import ProcessSnapshot
 from vigil.core.states import SupervisorState
 from vigil.http.listeners import Listener, ServerStartError, bind_all
 from vigil.runtime import daemon as proc
+from vigil.runtime.container import container_mode
 from vigil.runtime.leftovers import (
     ChildrenFile,
     child_records,
     children_file_path,
     stop_leftovers,
 )
+from vigil.runtime.lifecycle import Lifecycle, Outcome
 from vigil.runtime.preflight import run_problems, startup_problem
 from vigil.runtime.process import ProcessContext
-from vigil.runtime.reaper import Reaper, become_subreaper, quiet_signal_wakeups
+from vigil.runtime.reaper import Reaper, become_subreaper
+from vigil.runtime.signals import SignalActions, install_signal_intents
 from vigil.runtime.spawn import close_on_exec_inherited
 from vigil.runtime.supervisor import Supervisor
+from vigil.services.essential import EssentialPrograms
 from vigil.services.event_counts import EventCounts
 from vigil.services.event_feed import EventFeed
 from vigil.services.history import ProcessHistory
@@ -76,12 +79,6 @@ HTTP_MODULES = (
     "vigil.services.rpc.vigil_ns",
     "difflib",  # the config loader's suggestions for misspelt names, on a reread
 )
-SIGNAL_INTENTS = {
-    signal.SIGTERM: SupervisorState.SHUTDOWN,
-    signal.SIGINT: SupervisorState.SHUTDOWN,
-    signal.SIGQUIT: SupervisorState.SHUTDOWN,
-    signal.SIGHUP: SupervisorState.RESTARTING,
-}
 
 
 class Fatal(Exception):
@@ -112,18 +109,18 @@ class Daemon:
         self.first = first
         self.mainlog: MainLogger | None = None
         self._listeners: list[Listener] | None = None
-        self._intent: asyncio.Future[SupervisorState] | None = None
+        self.lifecycle = Lifecycle()
         self.next_config: Config | None = None  # read and checked when a restart was asked
 
     # DaemonControl, for the RPC namespace
     def request_shutdown(self) -> None:
-        self._decide(SupervisorState.SHUTDOWN)
+        self.lifecycle.shutdown()
 
     def request_restart(self) -> None:
         """Restart into the configuration as it is now, or refuse (ConfigError) with every
         problem in the main log: a broken file must not cost the running programs."""
         self.next_config = self._checked_config()
-        self._decide(SupervisorState.RESTARTING)
+        self.lifecycle.restart()
 
     def _checked_config(self) -> Config:
         try:
@@ -145,8 +142,7 @@ class Daemon:
             raise
 
     def reread(self) -> Config:
-        fresh = load(self.config.path)
-        return dataclasses.replace(fresh, supervisord=self.args.apply(fresh.supervisord))
+        return _with_args(load(self.config.path), self.args)
 
     def main_log_path(self) -> str | None:
         return None if self.mainlog is None else self.mainlog.path
@@ -163,13 +159,8 @@ class Daemon:
             for group in self.config.groups
         )
 
-    def _decide(self, mood: SupervisorState) -> None:
-        if self._intent is not None and not self._intent.done():
-            self._intent.set_result(mood)
-
-    async def run(self) -> SupervisorState:
+    async def run(self) -> Outcome:
         loop = asyncio.get_running_loop()
-        self._intent = loop.create_future()
         settings = self.config.supervisord
         mainlog, bound = self._bound()
         bus = EventBus()
@@ -192,9 +183,15 @@ class Daemon:
             clean_auto_logs(settings.childlogdir, settings.identifier, mainlog)
         for group in sorted(self.config.groups, key=lambda g: g.priority):
             supervisor.add_group(group)
-        self._install_signals(loop, supervisor, mainlog)
+        EssentialPrograms(
+            bus,
+            lambda group, name: _config_of(supervisor, group, name),
+            lambda group, name: _snapshot_of(supervisor, group, name),
+            lambda status, reason: self._essential_ended(status, reason, mainlog),
+        )
+        remove_signals = self._install_signals(loop, supervisor, mainlog)
         server = None
-        mood = SupervisorState.SHUTDOWN
+        outcome = Outcome(SupervisorState.SHUTDOWN)
         children_file = None
         try:
             children_file = await self._own_the_tree(supervisor, bus, mainlog)
@@ -209,12 +206,11 @@ class Daemon:
                 supervisor, outputs, mainlog, bound, feed, Observed(counts, history)
             )
             await server.start()
-            mood = await self._intent
+            outcome = await self.lifecycle.outcome()
         finally:
             # whatever ended this life, no child is left behind
-            await supervisor.stop_everything(mood)
-            for number in (*SIGNAL_INTENTS, signal.SIGUSR2):
-                loop.remove_signal_handler(number)
+            await supervisor.stop_everything(outcome.mood)
+            remove_signals()
             ticks.close()
             if server is not None:
                 await server.stop()
@@ -227,10 +223,14 @@ class Daemon:
             listeners.close()
             if children_file is not None:
                 children_file.remove()
-        if mood is SupervisorState.SHUTDOWN:
+        if outcome.mood is SupervisorState.SHUTDOWN:
             proc.remove_pidfile(settings.pidfile)
         mainlog.close()
-        return mood
+        return outcome
+
+    def _essential_ended(self, status: int, reason: str, mainlog: MainLogger) -> None:
+        if self.lifecycle.shutdown(status, reason):
+            mainlog.log(LogLevel.WARN, reason)
 
     async def _own_the_tree(
         self, supervisor: Supervisor, bus: EventBus, mainlog: MainLogger
@@ -365,29 +365,23 @@ class Daemon:
 
     def _install_signals(
         self, loop: asyncio.AbstractEventLoop, supervisor: Supervisor, mainlog: MainLogger
-    ) -> None:
-        def on_intent(number: signal.Signals) -> None:
-            mood = SIGNAL_INTENTS[number]
-            what = "exit" if mood is SupervisorState.SHUTDOWN else "restart"
-            mainlog.log(LogLevel.WARN, f"received {number.name} indicating {what} request")
-            if supervisor.mood is not SupervisorState.RUNNING:
-                return
-            if mood is SupervisorState.RESTARTING:
-                with contextlib.suppress(ConfigError):  # refused, and said why in the log
-                    self.request_restart()
-            else:
-                self._decide(mood)
+    ) -> Callable[[], None]:
+        def restart() -> None:
+            with contextlib.suppress(ConfigError):  # refused, and said why in the log
+                self.request_restart()
 
-        def on_reopen() -> None:
-            mainlog.log(LogLevel.INFO, "received SIGUSR2 indicating log reopen request")
+        def reopen() -> None:
             mainlog.reopen()
             for runner in supervisor.runners():
                 runner.reopen_logs()
 
-        for number in SIGNAL_INTENTS:
-            loop.add_signal_handler(number, on_intent, number)
-        loop.add_signal_handler(signal.SIGUSR2, on_reopen)
-        quiet_signal_wakeups()
+        actions = SignalActions(
+            accepting=lambda: supervisor.mood is SupervisorState.RUNNING,
+            shutdown=self.request_shutdown,
+            restart=restart,
+            reopen=reopen,
+        )
+        return install_signal_intents(loop, mainlog, actions)
 
     def _write_pidfile(self, mainlog: MainLogger) -> None:
         settings = self.config.supervisord
@@ -433,6 +427,11 @@ class Observed:
         )
 
 
+def _config_of(supervisor: Supervisor, group: str, name: str) -> ProcessConfig | None:
+    runner = supervisor.find(group, name)
+    return None if runner is None else runner.config
+
+
 def _snapshot_of(supervisor: Supervisor, group: str, name: str) -> ProcessSnapshot | None:
     runner = supervisor.find(group, name)
     return None if runner is None else runner.snapshot()
@@ -455,7 +454,16 @@ def _read_config(args: DaemonArgs) -> Config:
         config = load(path)
     except ConfigError as exc:
         raise Fatal(str(exc)) from None
-    return dataclasses.replace(config, supervisord=args.apply(config.supervisord))
+    return _with_args(config, args)
+
+
+def _with_args(config: Config, args: DaemonArgs) -> Config:
+    """The configuration with the command line's overrides; a container's main process stays
+    in the foreground, whatever the file says."""
+    settings = args.apply(config.supervisord)
+    if container_mode(settings) and not settings.nodaemon:
+        settings = dataclasses.replace(settings, nodaemon=True)
+    return dataclasses.replace(config, supervisord=settings)
 
 
 def _prepare_process(config: Config) -> None:
@@ -556,7 +564,7 @@ def _run(args: DaemonArgs) -> int:
             if first and not config.supervisord.nodaemon:
                 # asyncio does not survive a fork inside a running loop: detach between loops
                 proc.daemonize(config.supervisord.directory, config.supervisord.umask)
-            mood = asyncio.run(daemon.run())
+            outcome = asyncio.run(daemon.run())
         except Fatal as exc:
             _report(exc.message)
             return exc.status
@@ -564,8 +572,8 @@ def _run(args: DaemonArgs) -> int:
             # something the start-up checks could not foresee: one line, and nothing left
             _abandon(daemon, f"{exc.filename or 'start-up'}: {exc.strerror or exc}")
             return 2
-        if mood is SupervisorState.SHUTDOWN:
-            return 0
+        if outcome.mood is SupervisorState.SHUTDOWN:
+            return outcome.status
         first = False
         # a restart is only decided once its configuration has loaded (request_restart)
         assert daemon.next_config is not None
