@@ -19,7 +19,6 @@ process group.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 
 from vigil.config.model import LogLevel, ProcessConfig
@@ -46,6 +45,7 @@ class ProgramHooks:
         self._live: dict[CommandChild, str] = {}  # running hooks and which they are
         self._pumps: list[OutputPump] = []
         self._post_stop: asyncio.Task[None] | None = None
+        self._pending_spawn: asyncio.Task[None] | None = None
 
     @property
     def running(self) -> str | None:
@@ -78,18 +78,36 @@ class ProgramHooks:
     async def finished(self) -> None:
         """Return once no post_stop runs (shutdown waits for them; each is bounded)."""
         while self._post_stop is not None and not self._post_stop.done():
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.shield(self._post_stop)
+            await asyncio.wait({self._post_stop})  # its own end, cancelled or not
 
-    def kill_pre_start(self) -> None:
+    def spawn_after_hooks(self, decided: Callable[[str | None], None]) -> None:
+        """Run `before_spawn` in the background, then tell `decided` its answer (unless
+        `cancel_spawn` comes first)."""
+        self.cancel_spawn()
+        self._pending_spawn = self._loop.create_task(self._decide(decided))
+
+    async def _decide(self, decided: Callable[[str | None], None]) -> None:
+        try:
+            failure = await self.before_spawn()
+        except OSError as exc:  # no pipe or reader for its output: it could not run
+            failure = f"pre_start could not be run: {exc}"
+        self._pending_spawn = None
+        decided(failure)
+
+    def cancel_spawn(self) -> None:
         """The start was called off: kill a running pre_start and its group now, not at the
-        next turn of the loop."""
+        next turn of the loop, and forget the spawn."""
+        if self._pending_spawn is None:
+            return
+        self._pending_spawn.cancel()
+        self._pending_spawn = None
         for command, which in self._live.items():
             if which == "pre_start":
                 command.kill()
 
     def close(self) -> None:
         """The program is gone for good: kill what still runs, release the pipes."""
+        self.cancel_spawn()
         for command in self._live:
             command.kill()
         if self._post_stop is not None:

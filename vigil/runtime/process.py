@@ -115,9 +115,7 @@ class ProcessRunner:
         self._notify: ProcessNotifications | None = None
         self.waiting_for: str | None = None
         self._health: HealthMonitor | None = None
-        # hooks (issue 15): pre_start and post_stop, and a spawn waiting for them
-        self._hooks: ProgramHooks | None = None
-        self._pending_spawn: asyncio.Task[None] | None = None
+        self._hooks: ProgramHooks | None = None  # pre_start, post_stop (issue 15)
 
     # -- what callers see -----------------------------------------------------------------
 
@@ -295,7 +293,6 @@ class ProcessRunner:
         if self._notify is not None:
             self._notify.close()
             self._notify = None
-        self._cancel_spawn()
         if self._hooks is not None:
             self._hooks.close()
         for task in self._tree_tasks:
@@ -316,8 +313,8 @@ class ProcessRunner:
         for effect in effects:
             if isinstance(effect, Spawn):
                 self._start_run()
-            elif isinstance(effect, CancelSpawn):
-                self._cancel_spawn()
+            elif isinstance(effect, CancelSpawn) and self._hooks is not None:
+                self._hooks.cancel_spawn()
             elif isinstance(effect, Kill):
                 self._send_kill(effect)
             elif isinstance(effect, StateChange):
@@ -330,23 +327,12 @@ class ProcessRunner:
         """Spawn now, or once the last post_stop and this run's pre_start are done."""
         if self.config.pre_start is None and (self._hooks is None or not self._hooks.busy):
             self._apply(self._spawn())
-            return
-        self._cancel_spawn()
-        self._pending_spawn = self._ctx.loop.create_task(self._spawn_after_hooks())
+        else:
+            self._hooks_of().spawn_after_hooks(self._spawn_decided)
 
-    async def _spawn_after_hooks(self) -> None:
-        failure = await self._hooks_of().before_spawn()
-        self._pending_spawn = None
-        if self.machine.state is not ProcessState.STARTING or self.machine.pid:
-            return  # stopped meanwhile
-        self._apply(self._spawn() if failure is None else self.machine.spawn_failed(failure))
-
-    def _cancel_spawn(self) -> None:
-        if self._pending_spawn is not None:
-            self._pending_spawn.cancel()
-            self._pending_spawn = None
-            if self._hooks is not None:
-                self._hooks.kill_pre_start()
+    def _spawn_decided(self, failure: str | None) -> None:
+        if self.machine.state is ProcessState.STARTING and not self.machine.pid:
+            self._apply(self._spawn() if failure is None else self.machine.spawn_failed(failure))
 
     def _hooks_of(self) -> ProgramHooks:
         if self._hooks is None:
