@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from vigil.http.routing import RouteRegistrar
     from vigil.http.server import HttpServer
     from vigil.services.directory import ProcessDirectory
+    from vigil.services.forwarding import Consoles
     from vigil.services.resources import ResourceReader
     from vigil.services.rpc.registry import RpcRegistry
 
@@ -110,6 +111,13 @@ class Daemon:
         self.mainlog: MainLogger | None = None
         self._listeners: list[Listener] | None = None
         self.lifecycle = Lifecycle()
+        # the daemon's stdout and stderr when programs' output is forwarded to them (made
+        # at once in container mode, where that is the default)
+        self.consoles: Consoles | None = None
+        if container_mode(config.supervisord):
+            from vigil.services.forwarding import Consoles
+
+            self.consoles = Consoles(container=True)
         self.next_config: Config | None = None  # read and checked when a restart was asked
 
     # DaemonControl, for the RPC namespace
@@ -169,7 +177,7 @@ class Daemon:
         context = ProcessContext(
             loop, SystemClock(), reaper, bus, mainlog, os.environ, server_url(self.config)
         )
-        outputs = ProcessOutputs(settings, mainlog, bus)
+        outputs = ProcessOutputs(settings, mainlog, bus, self.consoles)
         supervisor = Supervisor(context, outputs)
         outputs.pid_of = lambda group, name: _pid_of(supervisor, group, name)
         listeners = ListenerPools(supervisor, settings.identifier, mainlog)
@@ -223,6 +231,8 @@ class Daemon:
             listeners.close()
             if children_file is not None:
                 children_file.remove()
+            if self.consoles is not None:
+                self.consoles.close()
         if outcome.mood is SupervisorState.SHUTDOWN:
             proc.remove_pidfile(settings.pidfile)
         mainlog.close()
@@ -253,7 +263,12 @@ class Daemon:
     def _open_main_log(self) -> MainLogger:
         settings = self.config.supervisord
         try:
-            mainlog = MainLogger.from_config(settings)
+            echo = None
+            if self.consoles is not None:
+                from vigil.services.forwarding import ConsoleText
+
+                echo = ConsoleText(self.consoles.stdout)
+            mainlog = MainLogger.from_config(settings, stdout=echo)
         except OSError as exc:
             reason = exc.strerror or str(exc)
             raise Fatal(f"could not open the log file {settings.logfile}: {reason}") from None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import textwrap
+import threading
 from pathlib import Path
 
 import psutil
@@ -48,22 +49,36 @@ def container_config(tmp_path: Path, programs: str, *, supervisord: str = "") ->
 
 
 class Pid1:
-    """vigil started as PID 1 of a new PID namespace; its stdout and stderr are files."""
+    """vigil started as PID 1 of a new PID namespace. Its stdout is a pipe, as a container
+    runtime gives it, copied to a file by a thread; its stderr is a file."""
 
     def __init__(self, conf: Path, cleanup: Started) -> None:
         self.dir = conf.parent
         self.stdout = self.dir / "vigil.out"
         self.stderr = self.dir / "vigil.err"
-        with open(self.stdout, "wb") as out, open(self.stderr, "wb") as err:
+        with open(self.stderr, "wb") as err:
             self.unshare = subprocess.Popen(
                 [unshare(), "--pid", "--fork", "--mount-proc", PY, "-m", "vigil", "-c", str(conf)],
                 stdin=subprocess.DEVNULL,
-                stdout=out,
+                stdout=subprocess.PIPE,
                 stderr=err,
             )
         cleanup.append(self.unshare.pid)
+        self._copier = threading.Thread(target=self._copy, daemon=True)
+        self._copier.start()
         self.vigil = wait_until(self._vigil, 30, "vigil to start as PID 1")
         cleanup.append(self.vigil.pid)  # killing PID 1 ends the whole namespace
+
+    def _copy(self) -> None:
+        assert self.unshare.stdout is not None
+        with open(self.stdout, "wb") as out:
+            while chunk := self.unshare.stdout.read1(65536):
+                out.write(chunk)
+                out.flush()
+
+    def output(self) -> bytes:
+        """What vigil wrote on its stdout (all of it once `wait` has returned)."""
+        return self.stdout.read_bytes() if self.stdout.exists() else b""
 
     def _vigil(self) -> psutil.Process | None:
         if self.unshare.poll() is not None:
@@ -96,4 +111,6 @@ class Pid1:
 
     def wait(self, timeout: float = 60) -> int:
         """vigil's exit status, as the container runtime would see it (unshare passes it on)."""
-        return self.unshare.wait(timeout)
+        status = self.unshare.wait(timeout)
+        self._copier.join(timeout)
+        return status

@@ -25,7 +25,7 @@ import re
 import syslog
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vigil.config.model import LogLevel, ProcessConfig
 from vigil.core.capture import CaptureScanner, Segment, SegmentKind
@@ -33,6 +33,11 @@ from vigil.core.events import Channel
 from vigil.core.ports import LogFollower, MainLog
 from vigil.services.log_followers import LogFollowers
 from vigil.services.logfiles import RotatingFile
+
+if TYPE_CHECKING:
+    from vigil.services.forwarding import LineForwarder
+    from vigil.services.line_stamps import LineStamper
+    from vigil.services.memory_log import MemoryFile
 
 _ANSI_TERMINATORS = rb"HfABCDRsuJKhlpm"
 # An escape runs from ESC [ to the first terminator; with none before the end of the data the
@@ -196,6 +201,9 @@ class ChildLog:
         on_capture: Callable[[bytes], None] | None = None,
         syslog_send: Callable[[str], None] = syslog.syslog,
         strict_open: bool = False,
+        memory: MemoryFile | None = None,
+        forward: LineForwarder | None = None,
+        stamper: LineStamper | None = None,
     ) -> None:
         self.settings = settings
         self.error: str | None = None
@@ -207,8 +215,10 @@ class ChildLog:
         self._lost = 0  # since writing last failed, for the recovery message
         self.dropped_total = 0  # every byte that could not be written, for /metrics
         self._followers = LogFollowers()
-        self._file: RotatingFile | None = None
-        if settings.path is not None:
+        self._file: RotatingFile | MemoryFile | None = memory
+        self._forward = forward
+        self._stamper = stamper
+        if memory is None and settings.path is not None:
             self._file = RotatingFile(settings.path, settings.maxbytes, settings.backups)
             if strict_open:
                 self._file.create()
@@ -219,13 +229,15 @@ class ChildLog:
         self._scanner: CaptureScanner | None = None
         if settings.capture_maxbytes > 0:
             self._scanner = CaptureScanner(settings.capture_maxbytes, self._stripper)
-        self._plain = self._scanner is None and self._stripper is None and not (
-            self._syslog or on_data or mainlog_debug
+        self._plain = (
+            self._scanner is None
+            and self._stripper is None
+            and not (self._syslog or on_data or mainlog_debug)
         )
 
     @property
     def path(self) -> str | None:
-        return self.settings.path
+        return self.settings.path if self._file is None else self._file.path
 
     @property
     def written_total(self) -> int:
@@ -284,6 +296,8 @@ class ChildLog:
             self._log_output(self._stripper.finish())
         if self._syslog is not None:
             self._syslog.finish()
+        if self._forward is not None:
+            self._forward.finish()
         self._closed = True
         if self._file is not None:
             self._file.close()
@@ -320,6 +334,10 @@ class ChildLog:
         self._mainlog.log(LogLevel.DEBG, f"{name!r} {channel} emitted a comm event")
 
     def _write_file(self, data: bytes) -> None:
+        if self._forward is not None:
+            self._forward.feed(data)
+        if self._stamper is not None:
+            data = self._stamper.feed(data)
         if self._followers:
             self._followers.publish(data)  # what the file gets (or would: NONE), as it gets it
         file = self._file

@@ -13,7 +13,7 @@ import sys
 import syslog
 import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from vigil.clock import Clock, SystemClock
 from vigil.config.model import LogLevel, SupervisordConfig
@@ -72,6 +72,15 @@ def syslog_priority(level: int) -> int:
     return _SYSLOG_PRIORITY.get(level, syslog.LOG_INFO)
 
 
+class Echo(Protocol):
+    """Where records are echoed in the foreground: sys.stdout, or the console writer that
+    forwarded output shares (so that the two never cut into each other)."""
+
+    def write(self, text: str, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+
 class PendingLog:
     """Holds messages logged before the main log can be opened (before setuid, while parsing).
 
@@ -106,7 +115,7 @@ class MainLogger:
         level: LogLevel = LogLevel.INFO,
         maxbytes: int = 0,
         backups: int = 0,
-        echo: TextIO | None = None,
+        echo: Echo | None = None,
         clock: Clock | None = None,
         syslog_send: Callable[[int, str], None] = syslog.syslog,
         errors: TextIO | None = None,
@@ -126,7 +135,7 @@ class MainLogger:
 
     @classmethod
     def from_config(
-        cls, config: SupervisordConfig, *, stdout: TextIO | None = None, clock: Clock | None = None
+        cls, config: SupervisordConfig, *, stdout: Echo | None = None, clock: Clock | None = None
     ) -> MainLogger:
         """The main log as supervisord configures it: echo only in the foreground, not silent."""
         echo = (stdout or sys.stdout) if config.nodaemon and not config.silent else None

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from vigil.config.model import LogLevel, ProcessConfig, SupervisordConfig
+from vigil.config.model import AUTO, LogLevel, ProcessConfig, SupervisordConfig
 from vigil.core.bus import EventBus
 from vigil.core.events import Channel, Event, ProcessCommunication, ProcessLogged
 from vigil.core.ports import ChannelLog
@@ -22,12 +23,24 @@ from vigil.services.mainlog import MainLogger
 PidLookup = Callable[[str, str], int]
 Sink = ChildLog | ListenerStdout
 
+if TYPE_CHECKING:
+    from vigil.services.forwarding import Consoles
+
 
 class ProcessOutputs:
-    def __init__(self, daemon: SupervisordConfig, mainlog: MainLogger, bus: EventBus) -> None:
+    def __init__(
+        self,
+        daemon: SupervisordConfig,
+        mainlog: MainLogger,
+        bus: EventBus,
+        consoles: Consoles | None = None,
+    ) -> None:
         self._daemon = daemon
         self._mainlog = mainlog
         self._bus = bus
+        # the daemon's stdout and stderr, for forward_output (made at the first use when the
+        # daemon did not make them: outside container mode, only a config that asks pays)
+        self._consoles = consoles
         self.pid_of: PidLookup = lambda group, name: 0
         # Set by the daemon once the pools exist: where listener stdout goes, and whether a
         # group (by name, in the configuration being applied) is an event listener pool.
@@ -73,7 +86,7 @@ class ProcessOutputs:
         plain = dataclasses.replace(
             process, stdout_capture_maxbytes=0, stdout_syslog=False, stdout_events_enabled=False
         )
-        return self._log(plain, "stdout", mainlog_debug=False)
+        return self._log(plain, "stdout", mainlog_debug=False, forwardable=False)
 
     def _listener_stdout(
         self, process: ProcessConfig, file: ChildLog, pools: ListenerPools
@@ -87,19 +100,34 @@ class ProcessOutputs:
         )
 
     def _log(
-        self, process: ProcessConfig, channel: Channel, *, mainlog_debug: bool = True
+        self,
+        process: ProcessConfig,
+        channel: Channel,
+        *,
+        mainlog_debug: bool = True,
+        forwardable: bool = True,  # not an event listener's protocol channel
     ) -> ChildLog:
         stdout = channel == "stdout"
         configured = process.stdout_logfile if stdout else process.stderr_logfile
-        if not stdout and process.redirect_stderr:
+        redirected = not stdout and process.redirect_stderr
+        if redirected:
             configured = None
-        path = resolve_logfile(
-            configured,
-            childlogdir=self._daemon.childlogdir,
-            procname=process.name,
-            channel=channel,
-            identifier=self._daemon.identifier,
-        )
+        extras: dict[str, Any] = {}
+        if forwardable and not redirected and self._forwarded(process, configured):
+            extras.update(self._forwarding(process, channel, configured))
+        path = None
+        if "memory" not in extras:
+            path = resolve_logfile(
+                configured,
+                childlogdir=self._daemon.childlogdir,
+                procname=process.name,
+                channel=channel,
+                identifier=self._daemon.identifier,
+            )
+        if getattr(process, f"{channel}_logfile_timestamps") and (path or "memory" in extras):
+            from vigil.services.line_stamps import LineStamper
+
+            extras["stamper"] = LineStamper()
         settings = ChildLogSettings.for_channel(
             process, channel, path=path, strip_ansi=self._daemon.strip_ansi
         )
@@ -110,7 +138,36 @@ class ProcessOutputs:
             mainlog_debug=mainlog_debug and self._mainlog.enabled_for(LogLevel.DEBG),
             on_data=self._announcer(process, channel, ProcessLogged) if events_enabled else None,
             on_capture=self._announcer(process, channel, ProcessCommunication),
+            **extras,
         )
+
+    def _forwarded(self, process: ProcessConfig, configured: object) -> bool:
+        """forward_output as written; by default, in container mode, a channel without a
+        log file of its own (AUTO or NONE) is forwarded."""
+        if process.forward_output is not None:
+            return process.forward_output
+        container = self._consoles is not None and self._consoles.container
+        return container and (configured is AUTO or configured is None)
+
+    def _forwarding(
+        self, process: ProcessConfig, channel: Channel, configured: object
+    ) -> dict[str, Any]:
+        """The forwarder of a channel, and the memory log that replaces an AUTO or NONE
+        file (so that tail still reads the channel's last output)."""
+        from vigil.services.forwarding import Consoles, LineForwarder
+        from vigil.services.memory_log import MemoryFile
+
+        if self._consoles is None:
+            self._consoles = Consoles(container=False)
+        console = self._consoles.stdout if channel == "stdout" else self._consoles.stderr
+        extras: dict[str, Any] = {
+            "forward": LineForwarder(
+                process.name, console, timestamps=process.forward_output_timestamps
+            )
+        }
+        if configured is AUTO or configured is None:
+            extras["memory"] = MemoryFile(f"{process.name}-{channel}")
+        return extras
 
     def _announcer(
         self,
