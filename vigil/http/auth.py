@@ -17,6 +17,10 @@ from vigil.http.messages import PLAIN_TEXT, Access, Response
 
 REALM = "default"
 SHA_PREFIX = "{SHA}"
+# What a listener with ``metrics_public = true`` serves without credentials: a Prometheus
+# scraper holding none, and a liveness probe. Read-only; everything else still asks.
+PUBLIC_PATHS = frozenset({"/metrics", "/ok.html"})
+PUBLIC_METHODS = frozenset({"GET", "HEAD"})
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,15 @@ class Accounts:
 
     full: BasicCredentials | None
     read_only: BasicCredentials | None = None
+    metrics_public: bool = False
+
+    def access_to(self, method: str, target: str, authorization: str | None) -> Access | None:
+        """``access``, with a public path of a ``metrics_public`` listener read-only to all."""
+        access = self.access(authorization)
+        public = self.metrics_public and method in PUBLIC_METHODS
+        if access is None and public and target.partition("?")[0] in PUBLIC_PATHS:
+            return Access.READ_ONLY
+        return access
 
     def access(self, authorization: str | None) -> Access | None:
         """What a request's Authorization header grants; None: nothing (answer 401). Both

@@ -37,12 +37,15 @@ def _accounts(config: InetServerConfig | UnixServerConfig) -> Accounts:
     return Accounts(
         credentials_of(config.username, config.password),
         credentials_of(config.readonly_username, config.readonly_password),
+        metrics_public=config.metrics_public,
     )
 
 
 def _dispatcher(routes: Routes, accounts: Accounts) -> Dispatch:
     async def dispatch(request: Request) -> Reply:
-        access = accounts.access(request.headers.get("Authorization"))
+        access = accounts.access_to(
+            request.method, request.target, request.headers.get("Authorization")
+        )
         if access is None:
             return unauthorized()
         request.access = access

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Protocol, TextIO
 
 from vigil.clock import Clock, SystemClock
-from vigil.config.model import LogLevel, SupervisordConfig
+from vigil.config.model import LogFormat, LogLevel, SupervisordConfig
 from vigil.core.ports import LogFollower, MainLog
 from vigil.services.log_followers import LogFollowers
 from vigil.services.logfiles import RotatingFile
@@ -119,8 +119,14 @@ class MainLogger:
         clock: Clock | None = None,
         syslog_send: Callable[[int, str], None] = syslog.syslog,
         errors: TextIO | None = None,
+        json_lines: bool = False,
     ) -> None:
         self.level = level
+        self._format: Callable[[float, int, str], str] = format_record
+        if json_lines:
+            from vigil.services.json_log import json_record
+
+            self._format = lambda now, level, message: json_record(now, level_name(level), message)
         self.error: str | None = None
         self._path = path
         self._echo = echo
@@ -146,6 +152,7 @@ class MainLogger:
             backups=config.logfile_backups,
             echo=echo,
             clock=clock,
+            json_lines=config.logformat is LogFormat.JSON,
         )
 
     @property
@@ -162,7 +169,7 @@ class MainLogger:
             return
         now = self._clock.time()
         if self._echo is not None or self._file is not None:
-            record = format_record(now, level, message)
+            record = self._format(now, level, message)
             if self._echo is not None:
                 self._write_echo(record)
             if self._file is not None:
@@ -190,7 +197,7 @@ class MainLogger:
         if self._file is None:
             return
         if self._echo is not None and self.enabled_for(LogLevel.INFO):
-            self._write_echo(format_record(self._clock.time(), LogLevel.INFO, "reopening log file"))
+            self._write_echo(self._format(self._clock.time(), LogLevel.INFO, "reopening log file"))
         self._file.remove()
         self._followers.truncated()
 
