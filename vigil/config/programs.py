@@ -12,6 +12,7 @@ and the program's own environment as ``ENV_*``.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
@@ -19,8 +20,11 @@ from vigil.config import datatypes as dt
 from vigil.config import probes
 from vigil.config.datatypes import SYSLOG, ConversionError
 from vigil.config.env_files import env_file_paths, read_env_files
+from vigil.config.errors import Problem
+from vigil.config.expand import environment_names
 from vigil.config.fcgi import socket_config
 from vigil.config.host_keys import HOST_OPTIONS, merged_environment, user_environment
+from vigil.config.ini import Entry, IniDocument
 from vigil.config.model import (
     AUTO,
     Auto,
@@ -33,7 +37,7 @@ from vigil.config.model import (
     Source,
 )
 from vigil.config.readiness_keys import PLUGIN_KEYS, READINESS_OPTIONS, read_plugin_keys
-from vigil.config.reading import OptionReader, default_of
+from vigil.config.reading import OptionReader, ProblemLog, default_of
 from vigil.event_types import SUBSCRIBABLE
 
 T = TypeVar("T")
@@ -599,3 +603,32 @@ class ProgramReader:
             entry=self.reader.document.get(self.section, option),
             log_line=message,
         )
+
+
+def program_instances(
+    document: IniDocument,
+    section: str,
+    numprocs: int,
+    *,
+    path: str,
+    base_environment: Mapping[str, str],
+    environ: Mapping[str, str],
+) -> tuple[list[ProcessConfig], list[Problem]]:
+    """The processes of one ``[program:x]`` section of a document read from `path`, built
+    for `numprocs` instances in place of the file's (scaling at run time): each with its
+    ``process_num`` and expansions, exactly as the loader builds them. Also the errors found.
+    The document's numprocs entry is replaced: pass a document read for this alone."""
+    where = document.sections[section]
+    written = where.options.get("numprocs")
+    where.options["numprocs"] = Entry(
+        str(numprocs), where.file if written is None else written.file, where.line
+    )
+    problems = ProblemLog(path)
+    environment = environment_names(environ)
+    environment.update(environment_names(base_environment))
+    reader = OptionReader(document, problems, environment)
+    here = os.path.abspath(os.path.dirname(path))
+    groups = GroupReader(reader, here, os.uname().nodename, base_environment)
+    program = ProgramReader(groups, section, groups.section_name(section))
+    processes = program.processes()
+    return processes, problems.errors

@@ -26,6 +26,7 @@ ACTION_FLAGS = {
     "maintail": ("-f",),
     "version": ("-v", "--verbose"),
     "status": ("--stats",),
+    "restart": ("--rolling", "--batch", "--pause"),
 }
 OPTIONS = (
     *("-c", "--configuration", "-h", "--help", "-i", "--interactive", "-s", "--serverurl"),
@@ -379,6 +380,12 @@ complete -c supervisorctl -n '__supervisorctl_using version' -s v -l verbose \
     -d 'which supervisorctl and supervisord'
 complete -c supervisorctl -n '__supervisorctl_using status' -l stats \
     -d 'CPU, memory and restarts'
+complete -c supervisorctl -n '__supervisorctl_using restart' -l rolling \
+    -d 'one at a time, the next once it is back'
+complete -c supervisorctl -n '__supervisorctl_using restart' -l batch -x \
+    -d 'processes at a time (--rolling)'
+complete -c supervisorctl -n '__supervisorctl_using restart' -l pause -x \
+    -d 'seconds between batches (--rolling)'
 """
 
 

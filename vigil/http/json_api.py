@@ -141,6 +141,7 @@ class JsonApi:
             ("/processes/{namespec}/log/{channel}", self.process_log, ("GET",)),
             ("/processes/{namespec}/log/{channel}/stream", self.log_stream, ("GET",)),
             ("/groups", self.groups, ("GET",)),
+            ("/groups/{name}/scale", self.scale, ("POST",)),
             ("/log", self.main_log, ("GET",)),
             ("/config/diff", self.config_diff, ("GET",)),
             ("/config/apply", self.config_apply, ("POST",)),
@@ -269,11 +270,48 @@ class JsonApi:
         if action == "reopen":
             return json_response(await self._reopen(namespec))
         wait = bool(options.get("wait", True))
+        if action == "restart" and options.get("rolling", False):
+            return json_response(await self._roll(namespec, options))
         if action == "restart":
             stopped = await self._stop_if_running(namespec)
             started = await self._per_kind(namespec, "start", [wait])
             return json_response({**started, "stopped": stopped})
         return json_response(await self._per_kind(namespec, action, [wait]))
+
+    async def _roll(self, namespec: str, options: dict[str, Any]) -> dict[str, Any]:
+        """A rolling restart: vigil.restartRolling's result, with null for none."""
+        params = [namespec, options.get("batch", 1), options.get("pause", 0)]
+        rolled = await self._rpc.call("vigil.restartRolling", params)
+        return {
+            "namespec": namespec,
+            "done": rolled["done"],
+            "restarted": rolled["restarted"],
+            "failed": rolled["failed"] or None,
+            "reason": rolled["reason"] or None,
+            "untouched": rolled["untouched"],
+            "results": [_step(step) for step in rolled["steps"]],
+        }
+
+    async def scale(self, request: Request) -> Reply:
+        """A numprocs program given another number of instances (vigil.scaleProcessGroup)."""
+        options = await _options(request)
+        if isinstance(options, Response):
+            return options
+        numprocs = options.get("numprocs")
+        if numprocs is None:
+            return problem(400, "numprocs is required: how many instances to run")
+        scaled = await self._rpc.call("vigil.scaleProcessGroup", [request.match["name"], numprocs])
+        return json_response(
+            {
+                "group": scaled["name"],
+                "numprocs": scaled["numprocs"],
+                "done": scaled["done"],
+                "failed": scaled["failed"] or None,
+                "added": scaled["added"],
+                "removed": scaled["removed"],
+                "results": [_step(step) for step in scaled["steps"]],
+            }
+        )
 
     async def _stop_if_running(self, namespec: str) -> dict[str, Any]:
         try:
@@ -375,16 +413,27 @@ class JsonApi:
         went away or changed, and add what is new or changed."""
         changes = await self._changes()
         done: dict[str, list[dict[str, Any]]] = {"added": [], "changed": [], "removed": []}
-        for kind in ("removed", "changed"):
-            for group in changes[kind]:
-                await self._rpc.call("supervisor.stopProcessGroup", [group, True])
-                await self._rpc.call("supervisor.removeProcessGroup", [group])
-                if kind == "removed":
-                    done[kind].append({"group": group})
-        for kind in ("changed", "added"):
-            for group in changes[kind]:
-                await self._rpc.call("supervisor.addProcessGroup", [group])
-                done[kind].append({"group": group})
+        for group in changes["removed"]:
+            await self._rpc.call("supervisor.stopProcessGroup", [group, True])
+            await self._rpc.call("supervisor.removeProcessGroup", [group])
+            done["removed"].append({"group": group})
+        for group in changes["changed"]:
+            # as its configuration asks: Supervisor's stop, remove and add, or process by
+            # process (rolling, in place, reconciled after a scale)
+            updated = await self._rpc.call("vigil.updateProcessGroup", [group])
+            done["changed"].append(
+                {
+                    "group": group,
+                    "how": updated["how"],
+                    "done": updated["done"],
+                    "failed": updated["failed"] or None,
+                    "reason": updated["reason"] or None,
+                    "results": [_step(step) for step in updated["steps"]],
+                }
+            )
+        for group in changes["added"]:
+            await self._rpc.call("supervisor.addProcessGroup", [group])
+            done["added"].append({"group": group})
         return json_response(done)
 
     async def _changes(self) -> dict[str, list[str]]:
@@ -421,6 +470,11 @@ def _same_site(handler: Route) -> Route:
     return checked
 
 
+def _step(step: dict[str, Any]) -> dict[str, Any]:
+    """One stop, start or removal a roll, an update or a scale made."""
+    return {**_result(step), "action": step["action"]}
+
+
 def _result(result: dict[str, Any]) -> dict[str, Any]:
     """A *Group/*All result struct, with its status named."""
     status = Faults(result["status"])
@@ -436,7 +490,7 @@ async def _options(request: Request) -> dict[str, Any] | Response:
     """The query's parameters, then a JSON object body's members over them."""
     options: dict[str, Any] = {}
     for key, values in parse_qs(request.query_string, keep_blank_values=True).items():
-        options[key] = _query_value(values[0])
+        options[key] = _query_value(values[0], numeric=key in _NUMERIC)
     body = await request.read(MAX_BODY)
     if body.strip():
         try:
@@ -461,6 +515,10 @@ _OPTION_TYPES: tuple[tuple[str, type | tuple[type, ...], str], ...] = (
     ("wait", bool, "true or false"),
     ("signal", (str, int), "a signal name or number"),
     ("data", str, "a string"),
+    ("rolling", bool, "true or false"),
+    ("batch", int, "an integer"),
+    ("pause", (int, float), "a number of seconds"),
+    ("numprocs", int, "an integer"),
 )
 
 
@@ -468,10 +526,19 @@ def _is_bool_as_int(value: object, types: type | tuple[type, ...]) -> bool:
     return isinstance(value, bool) and types is not bool
 
 
-def _query_value(text: str) -> object:
+_NUMERIC = frozenset({"batch", "pause", "numprocs"})
+
+
+def _query_value(text: str, *, numeric: bool = False) -> object:
     lowered = text.lower()
     if lowered in ("true", "false"):
         return lowered == "true"
+    if numeric:  # ?batch=2, ?pause=0.5: numbers as the body gives them
+        for kind in (int, float):
+            try:
+                return kind(text)
+            except ValueError:
+                continue
     return text
 
 

@@ -222,6 +222,21 @@ SCHEMAS: dict[str, Any] = {
             "namespec": {"type": "string"},
             "done": {"type": "boolean"},
             "stopped": {"type": "object", "description": "restart: what its stop did"},
+            "restarted": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "rolling restart: the processes restarted, in order",
+            },
+            "failed": {
+                **_NULLABLE_STRING,
+                "description": "rolling restart: the process that did not come back",
+            },
+            "reason": _NULLABLE_STRING,
+            "untouched": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "rolling restart: the processes left as they were",
+            },
             "results": {
                 "type": "array",
                 "items": _object(
@@ -236,6 +251,29 @@ SCHEMAS: dict[str, Any] = {
         },
         "required": ["namespec"],
     },
+    "Scaled": _object(
+        {
+            "group": {"type": "string"},
+            "numprocs": {"type": "integer"},
+            "done": {"type": "boolean"},
+            "failed": {
+                **_NULLABLE_STRING,
+                "description": "the instance that did not stop or start",
+            },
+            "added": {"type": "array", "items": {"type": "string"}},
+            "removed": {"type": "array", "items": {"type": "string"}},
+            "results": {"type": "array", "items": _ref("Step")},
+        }
+    ),
+    "Step": _object(
+        {
+            "namespec": {"type": "string"},
+            "action": {"type": "string", "enum": ["stop", "start", "remove"]},
+            "status": {"type": "string"},
+            "done": {"type": "boolean"},
+            "description": {"type": "string"},
+        }
+    ),
     "Changes": _object(
         {
             kind: {"type": "array", "items": {"type": "string"}}
@@ -244,8 +282,25 @@ SCHEMAS: dict[str, Any] = {
     ),
     "Applied": _object(
         {
-            kind: {"type": "array", "items": _object({"group": {"type": "string"}})}
-            for kind in ("added", "changed", "removed")
+            "added": {"type": "array", "items": _object({"group": {"type": "string"}})},
+            "removed": {"type": "array", "items": _object({"group": {"type": "string"}})},
+            "changed": {
+                "type": "array",
+                "items": {
+                    **_object({"group": {"type": "string"}}),
+                    "properties": {
+                        "group": {"type": "string"},
+                        "how": {
+                            "type": "string",
+                            "enum": ["restart", "rolling", "in place", "reconcile"],
+                        },
+                        "done": {"type": "boolean"},
+                        "failed": _NULLABLE_STRING,
+                        "reason": _NULLABLE_STRING,
+                        "results": {"type": "array", "items": _ref("Step")},
+                    },
+                },
+            },
         }
     ),
 }
@@ -400,6 +455,29 @@ def _daemon_paths() -> dict[str, Any]:
                 parameters=[_WITH_RESOURCES],
             )
         },
+        "/groups/{name}/scale": {
+            "post": _operation(
+                "Run another number of instances of a numprocs program",
+                _answers(
+                    _json(_ref("Scaled")),
+                    Faults.BAD_NAME,
+                    Faults.BAD_ARGUMENTS,
+                    Faults.FAILED,
+                    Faults.CANT_REREAD,
+                    Faults.UNAUTHORIZED,
+                    extra=(400, 413),
+                ),
+                parameters=[
+                    {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                requestBody={
+                    "required": True,
+                    **_json(
+                        _object({"numprocs": {"type": "integer", "minimum": 1, "maximum": 10000}})
+                    ),
+                },
+            )
+        },
         "/resources": {
             "get": _operation(
                 "Every process's CPU, memory and descriptors, read now",
@@ -453,6 +531,12 @@ def openapi_document() -> dict[str, Any]:
             "wait": {"type": "boolean", "description": "start/stop/restart: wait for the end"},
             "signal": {"type": ["string", "integer"], "description": "signal: HUP, SIGHUP or 1"},
             "data": {"type": "string", "description": "stdin: the text to write"},
+            "rolling": {
+                "type": "boolean",
+                "description": "restart: one batch at a time, the next once it is back",
+            },
+            "batch": {"type": "integer", "description": "rolling restart: processes at a time"},
+            "pause": {"type": "number", "description": "rolling restart: seconds between"},
         },
         required=False,
     )

@@ -7,13 +7,14 @@ stopped completely before the next), as Supervisor does. Waiting is awaiting sta
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import signal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from vigil.config.model import GroupConfig, GroupKind, LogLevel, ProcessConfig
+from vigil.config.model import Config, GroupConfig, GroupKind, LogLevel, ProcessConfig
 from vigil.core.events import ProcessGroupChanged, SupervisorStateChanged
 from vigil.core.ports import ChannelLog
 from vigil.core.states import STOPPED_STATES, ProcessState, SupervisorState
@@ -29,11 +30,21 @@ WAIT_REPORT_SECONDS = 3.0
 ORPHAN_GRACE_SECONDS = 5.0
 
 
+class ConfigSource(Protocol):
+    """Where the configuration files are read, for what changes groups at run time (scale,
+    update): ``config`` as last read (reloadConfig keeps it), ``reread`` to read them now."""
+
+    config: Config
+
+    def reread(self) -> Config: ...
+
+
 @dataclass
 class ProcessGroup:
     config: GroupConfig
     runners: dict[str, ProcessRunner] = field(default_factory=dict)
     fcgi_socket: FcgiSocket | None = None  # fcgi-program groups: the socket all runners share
+    scaled: bool = False  # its numprocs changed at run time, until the next update
 
     @property
     def name(self) -> str:
@@ -41,6 +52,10 @@ class ProcessGroup:
 
     def in_start_order(self) -> list[ProcessRunner]:
         return sorted(self.runners.values(), key=lambda r: r.config.priority)
+
+    def process_configs(self) -> tuple[ProcessConfig, ...]:
+        """The configuration of each process the group has now, in the loader's order."""
+        return tuple(sorted((r.config for r in self.runners.values()), key=_load_order))
 
     def all_stopped(self) -> bool:
         return all(r.state in STOPPED_STATES for r in self.runners.values())
@@ -61,6 +76,8 @@ class Supervisor:
         self.groups: dict[str, ProcessGroup] = {}
         self._logs = logs
         self.dependencies: DependencyGate | None = None  # made by the first depends_on
+        # set by the RPC interface that rereads the files (see ConfigSource)
+        self.config_source: ConfigSource | None = None
 
     # -- groups ---------------------------------------------------------------------------
 
@@ -69,19 +86,10 @@ class Supervisor:
         if config.name in self.groups:
             return False
         group = ProcessGroup(config, fcgi_socket=self._fcgi_socket(config))
-        stdin_socket = None if group.fcgi_socket is None else group.fcgi_socket.fileno
         for process in config.processes:
-            stdout, stderr = self._logs(process)
-            group.runners[process.name] = ProcessRunner(
-                process, self.context, stdout, stderr, stdin_socket
-            )
+            group.runners[process.name] = self._runner(group, process)
         self.groups[config.name] = group
-        if self.dependencies is None and any(p.depends_on or p.binds_to for p in config.processes):
-            from vigil.runtime.dependencies import DependencyGate
-
-            self.dependencies = DependencyGate(self)
-            self.context.bus.subscribe("PROCESS_STATE", self.dependencies.on_state)
-            self.context.bus.subscribe("PROCESS_HEALTH", self.dependencies.on_state)
+        self._gate_for(config.processes)
         self.context.bus.publish(ProcessGroupChanged(config.name, added=True))
         return True
 
@@ -94,6 +102,54 @@ class Supervisor:
         del self.groups[name]
         self.context.bus.publish(ProcessGroupChanged(name, added=False))
         return True
+
+    def _gate_for(self, processes: tuple[ProcessConfig, ...]) -> None:
+        """Make the dependency gate when the first process with dependencies comes."""
+        if self.dependencies is None and any(p.depends_on or p.binds_to for p in processes):
+            from vigil.runtime.dependencies import DependencyGate
+
+            self.dependencies = DependencyGate(self)
+            self.context.bus.subscribe("PROCESS_STATE", self.dependencies.on_state)
+            self.context.bus.subscribe("PROCESS_HEALTH", self.dependencies.on_state)
+
+    def _runner(self, group: ProcessGroup, process: ProcessConfig) -> ProcessRunner:
+        stdout, stderr = self._logs(process)
+        stdin_socket = None if group.fcgi_socket is None else group.fcgi_socket.fileno
+        return ProcessRunner(process, self.context, stdout, stderr, stdin_socket)
+
+    # -- processes of a group that stays (scaling, rolling updates) -----------------------
+
+    def put_process(self, process: ProcessConfig) -> ProcessRunner:
+        """Give the group a runner (not started) for `process`: a new instance, or a new
+        configuration for a stopped one, whose old runner is released. The group's
+        configuration follows its processes, so a diff against the files sees them."""
+        group = self.groups[process.group]
+        old = group.runners.get(process.name)
+        if old is not None:
+            if old.state not in STOPPED_STATES:
+                raise ValueError(f"{old.namespec} is {old.state.name}, not stopped")
+            old.close()
+        runner = group.runners[process.name] = self._runner(group, process)
+        self._gate_for((process,))
+        group.config = dataclasses.replace(group.config, processes=group.process_configs())
+        return runner
+
+    def drop_process(self, group_name: str, name: str) -> bool:
+        """Forget one stopped process of a group that stays (scaled down); False if it runs."""
+        group = self.groups[group_name]
+        runner = group.runners.get(name)
+        if runner is None or runner.state not in STOPPED_STATES:
+            return False
+        runner.close()
+        del group.runners[name]
+        group.config = dataclasses.replace(group.config, processes=group.process_configs())
+        return True
+
+    def retarget_group(self, config: GroupConfig) -> None:
+        """Take `config` as the group's once its processes are the configured ones (an update
+        applied process by process): its priority and the rest of what the group holds."""
+        group = self.groups[config.name]
+        group.config = dataclasses.replace(config, processes=group.process_configs())
 
     def _fcgi_socket(self, config: GroupConfig) -> FcgiSocket | None:
         """An fcgi-program group's socket, made at its first spawn (see FcgiSocket)."""
@@ -213,6 +269,10 @@ class Supervisor:
             self.context.log.log(
                 LogLevel.INFO, f"sent {signal.Signals(number).name} to orphan pid {held.pid}"
             )
+
+
+def _load_order(process: ProcessConfig) -> tuple[int, str]:
+    return process.priority, process.name  # as the loader lists a program's processes
 
 
 def _has_children() -> bool:

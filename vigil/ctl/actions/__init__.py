@@ -14,6 +14,7 @@ from vigil.ctl.actions.config_changes import (
 from vigil.ctl.actions.daemon import OpenAction, ReloadAction, ShutdownAction, VersionAction
 from vigil.ctl.actions.foreground import ForegroundAction
 from vigil.ctl.actions.logs import ClearAction, MaintailAction, TailAction
+from vigil.ctl.actions.operations import ScaleAction
 from vigil.ctl.actions.process_control import (
     RestartAction,
     SignalAction,
@@ -42,6 +43,7 @@ ACTION_TYPES: tuple[type[Action], ...] = (
     ReopenAction,
     RereadAction,
     RestartAction,
+    ScaleAction,
     ShutdownAction,
     SignalAction,
     StartAction,

@@ -14,6 +14,7 @@ from vigil.ctl.actions.base import (
     print_json,
     take_json_flag,
 )
+from vigil.ctl.actions.operations import failure_line, show_steps
 from vigil.ctl.errors import Fault
 from vigil.ctl.exit_codes import InitExit
 from vigil.ctl.names import make_namespec
@@ -151,15 +152,18 @@ class UpdateAction(Action):
         for group in removed:
             if not wanted or group in wanted:
                 self._remove(ctl, group, outcomes)
+        vigil = True  # until the daemon says it has no vigil.updateProcessGroup
         for group in changed:
             if not wanted or group in wanted:
-                # Any change restarts the whole group: stop, remove, add back.
-                ctl.supervisor("stopProcessGroup", group)
-                outcomes.note(f"{group}: stopped")
-                ctl.supervisor("removeProcessGroup", group)
-                ctl.supervisor("addProcessGroup", group)
-                message = "updated process group"
-                outcomes.add(f"{group}: {message}", "update", group, Faults.SUCCESS, message)
+                vigil = vigil and self._update_in_steps(ctl, group, outcomes)
+                if not vigil:
+                    # Supervisor's: any change restarts the whole group (stop, remove, add)
+                    ctl.supervisor("stopProcessGroup", group)
+                    outcomes.note(f"{group}: stopped")
+                    ctl.supervisor("removeProcessGroup", group)
+                    ctl.supervisor("addProcessGroup", group)
+                    message = "updated process group"
+                    outcomes.add(f"{group}: {message}", "update", group, Faults.SUCCESS, message)
         for group in added:
             if not wanted or group in wanted:
                 ctl.supervisor("addProcessGroup", group)
@@ -167,6 +171,33 @@ class UpdateAction(Action):
                 outcomes.add(f"{group}: {message}", "add", group, Faults.SUCCESS, message)
         outcomes.finish()
         return False
+
+    @staticmethod
+    def _update_in_steps(ctl: Controller, group: str, outcomes: Outcomes) -> bool:
+        """Have a vigil daemon update the group as its configuration asks (rolling, in place,
+        reconciled after a scale, or Supervisor's restart); False when the daemon has no
+        vigil.updateProcessGroup (Supervisor's), and nothing was done."""
+        try:
+            result = ctl.client.call("vigil.updateProcessGroup", group)
+        except Fault as fault:
+            if fault.code == Faults.UNKNOWN_METHOD:
+                return False
+            raise
+        assert isinstance(result, dict)
+        if result["how"] == "restart":
+            outcomes.note(f"{group}: stopped")
+        else:
+            show_steps(ctl, result["steps"], outcomes, "update")
+        if result["done"]:
+            message = "updated process group"
+            if result["how"] != "restart":
+                message += f" ({result['how']})"
+            outcomes.add(f"{group}: {message}", "update", group, Faults.SUCCESS, message)
+        else:
+            line = failure_line(group, result)
+            outcomes.add(line, "update", group, Faults.FAILED, line[7:])
+            ctl.exit_status = InitExit.GENERIC
+        return True
 
     def _check_names(
         self, ctl: Controller, wanted: list[str], added: list[str], outcomes: Outcomes

@@ -11,6 +11,7 @@ the action is done; ``restart`` gives its stop records, then its start records.
 from __future__ import annotations
 
 from vigil.ctl.actions.base import COMPLETE_PROCESSES, Action, Outcomes, take_json_flag
+from vigil.ctl.actions.operations import UsageProblem, rolling_restart, take_rolling_flags
 from vigil.ctl.errors import Fault
 from vigil.ctl.exit_codes import InitExit
 from vigil.ctl.names import make_namespec, split_namespec
@@ -207,10 +208,21 @@ class RestartAction(Action):
         "restart --json <name> ...",
         *RESULTS_JSON_HELP,
         "\t\t\t(the stop results, then the start results)",
+        "restart --rolling [--batch N] [--pause SECONDS] <gname>:*|<name> ...",
+        "\t\t\tOne process (or N) at a time, the next once it is RUNNING",
+        "\t\t\tagain (ready, healthy); stops at the first that fails to",
+        "\t\t\tcome back and leaves the others running (vigil daemons only)",
     )
 
     def run(self, ctl: Controller, arg: str) -> bool:
-        names, as_json = take_json_flag(arg.split())
+        words, as_json = take_json_flag(arg.split())
+        try:
+            names, rolling, batch, pause = take_rolling_flags(words)
+        except UsageProblem as problem:
+            ctl.output(f"Error: restart: {problem}")
+            ctl.exit_status = InitExit.INVALID_ARGS
+            self.show_help(ctl)
+            return False
         if not ctl.upcheck():
             return False
         if not names:
@@ -218,8 +230,12 @@ class RestartAction(Action):
             ctl.exit_status = InitExit.GENERIC
             self.show_help(ctl)
             return False
-        # Everything named is stopped, then everything named is started (no rolling restart).
         outcomes = Outcomes(ctl, as_json)
+        if rolling:
+            if rolling_restart(ctl, ["all"] if "all" in names else names, batch, pause, outcomes):
+                outcomes.finish()
+            return False
+        # Everything named is stopped, then everything named is started.
         stopped = StopAction().act(ctl, names, outcomes)
         started = StartAction().act(ctl, names, outcomes)
         if stopped or started:

@@ -87,6 +87,8 @@ class SupervisorNamespace(ProcessControl):
     def __init__(self, supervisor: Supervisor, daemon: DaemonControl) -> None:
         self.supervisor = supervisor
         self.daemon = daemon
+        # what rereads the files is what changes groups at run time (vigil.* scale, update)
+        supervisor.config_source = daemon
 
     # -- the daemon -----------------------------------------------------------------------
 

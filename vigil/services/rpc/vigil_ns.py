@@ -17,10 +17,20 @@ from vigil.runtime.process import ProcessRunner
 from vigil.runtime.supervisor import Supervisor
 from vigil.services.history import ProcessHistory
 from vigil.services.resources import ResourceReader
-from vigil.services.rpc.process_control import ProcessLookup, Result, result
+from vigil.services.rolling import RollPlan, Rolls, roll_document
+from vigil.services.rpc.process_control import ProcessControl, ProcessLookup, Result, result
 from vigil.services.rpc.registry import published
+from vigil.services.scaling import Scaler
+from vigil.services.updates import GroupUpdates
 
 ALL = "all"
+
+
+class _Control(ProcessControl):
+    """supervisor.*'s process control, for the rolls, updates and scales made here."""
+
+    def __init__(self, supervisor: Supervisor) -> None:
+        self.supervisor = supervisor
 
 
 class VigilNamespace(ProcessLookup):
@@ -35,6 +45,11 @@ class VigilNamespace(ProcessLookup):
         self._resources = resources
         self._history = history
         self._reopen_main_log = reopen_main_log
+        # stops and starts as supervisor.stopProcess and startProcess make them
+        control = _Control(supervisor)
+        self._rolls = Rolls(control, supervisor)
+        self._updates = GroupUpdates(supervisor, control, self._rolls)
+        self._scaler = Scaler(supervisor, control)
 
     def _named(self, name: str) -> list[ProcessRunner]:
         """One process, a group (``group:*`` or ``group:``) or ``all``; BAD_NAME otherwise."""
@@ -119,3 +134,51 @@ class VigilNamespace(ProcessLookup):
                 entry["reason"] = change.reason
             changes.append(entry)
         return changes
+
+    @published
+    async def restartRolling(self, name: str, batch: int = 1, pause: float = 0) -> dict[str, Any]:
+        """Restart processes a batch at a time: the next batch is stopped only once the
+        previous one is RUNNING again (ready, and healthy when a health check is set), after
+        pause seconds. The first process that does not come back ends it: the ones not
+        reached yet are left running as they were.
+
+        @param string name The process name, 'group:*' or 'all'
+        @param int batch How many processes at a time (1 unless given)
+        @param double pause Seconds to wait between batches (0 unless given)
+        @return struct result name, done, restarted, failed, reason, untouched, steps
+        """
+        self._check_running()
+        plan = RollPlan(batch, pause)
+        members = self._rolls.members(name)
+        return roll_document(await self._rolls.roll(name, members, plan))
+
+    @published
+    async def updateProcessGroup(self, name: str) -> dict[str, Any]:
+        """Apply the configuration as last read (reloadConfig) to one running group, as its
+        options ask: process by process when it rolls (update_strategy = rolling), takes
+        changes in place ([supervisord] update_in_place) or was scaled; otherwise as
+        Supervisor's update does (stopped, removed, added again).
+
+        @param string name The group name
+        @return struct result name, how, done, failed, reason, kept, added, removed, steps
+        """
+        self._check_running()
+        source = self.supervisor.config_source
+        if source is None:
+            raise RPCError(Faults.FAILED, "the configuration files are not known here")
+        outcome = await self._updates.update(name, source.config, RollPlan())
+        return outcome.document()
+
+    @published
+    async def scaleProcessGroup(self, name: str, numprocs: int) -> dict[str, Any]:
+        """Give the group of a [program:x] numprocs instances: new ones built from the
+        configuration file with the next process_num values and started, those above the
+        number stopped (the highest first) and removed; the others are not touched. Lasts
+        until the next update.
+
+        @param string name The group name
+        @param int numprocs How many instances
+        @return struct result name, numprocs, done, failed, added, removed, steps
+        """
+        self._check_running()
+        return (await self._scaler.scale(name, numprocs)).document()
