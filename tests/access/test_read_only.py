@@ -65,7 +65,9 @@ def _http(
 ) -> tuple[int, str, bytes]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        headers = {**_auth(account), "Content-Type": "application/x-www-form-urlencoded"}
+        headers = _auth(account)
+        if body is not None:  # a form of the classic page
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
         connection.request(method, path, body, headers)
         response = connection.getresponse()
         return response.status, response.getheader("Content-Type", ""), response.read()
@@ -104,10 +106,13 @@ def test_json_reads_but_never_acts(port: int) -> None:
 
 
 def test_the_web_page_shows_no_controls_and_refuses_actions(port: int) -> None:
-    status, _, page = _http(port, "GET", "/", READER)
+    status, _, page = _http(port, "GET", "/index.html", READER)
     assert status == 200 and b"sleeper" in page
     assert b"<form" not in page and b"Stop All" not in page
-    assert b"<form" in _http(port, "GET", "/", ADMIN)[2]
+    assert b"<form" in _http(port, "GET", "/index.html", ADMIN)[2]
+    # the dashboard's shell tells its scripts which account they act for
+    assert b'name="vigil-access" content="read-only"' in _http(port, "GET", "/", READER)[2]
+    assert b'name="vigil-access" content="full"' in _http(port, "GET", "/", ADMIN)[2]
     assert _http(port, "GET", "/index.html?processname=sleeper&action=stop", READER)[0] == 403
     form = b"processname=sleeper&action=stop&csrf_token=x"
     assert _http(port, "POST", "/index.html", READER, form)[0] == 403
