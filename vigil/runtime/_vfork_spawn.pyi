@@ -7,4 +7,7 @@ def spawn(
     fds: tuple[int, int, int],
     death_signal: int,
     resets: Sequence[int],
+    limits: Sequence[tuple[int, int, int]] = (),
+    nice: int | None = None,
+    oom_score_adj: int | None = None,
 ) -> tuple[int, int, int]: ...

@@ -12,6 +12,12 @@ stop signal sent between fork and exec stays pending until exec and is then deli
 swallowed. Elsewhere than Linux, programs that need no working directory, umask or user go
 through posix_spawn. Exec failures of every path come back as a SpawnError with the reason,
 not as an exit 127.
+
+A program's rlimit_*, nice and oom_score_adjust are set by the child on itself before exec,
+while it still has the daemon's privileges (raising a hard limit and lowering an OOM score
+need them), then it drops them; a setting that cannot be made is a failed spawn that names it.
+A program with `user` gets that user's HOME, USER, LOGNAME and SHELL for the names its
+environment (and [supervisord]'s) does not set.
 """
 
 from __future__ import annotations
@@ -22,10 +28,11 @@ import ctypes
 import errno
 import os
 import pwd
+import resource
 import signal
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -37,6 +44,9 @@ HAS_PARENT_DEATH_SIGNAL = sys.platform.startswith("linux")
 # The steps of _vfork_spawn.c's child, as its failures name them.
 _VFORK_STEPS = {1: "setpgid", 2: "dup2", 3: "set the parent-death signal", 4: "spawn (daemon gone)"}
 _STEP_EXEC = 5
+_STEP_NICE = 6
+_STEP_OOM_SCORE_ADJ = 7
+_STEP_RLIMIT = 16  # + the index of the limit in the list given
 # os.fsencode's codec, looked up once: fsencode checks its argument's type at each call, half
 # the cost of encoding a child's environment (about 40 variables) at every spawn
 _FS_CODEC = (sys.getfilesystemencoding(), sys.getfilesystemencodeerrors())
@@ -72,6 +82,61 @@ class SpawnRequest:
     program: ProcessConfig | None = None
 
 
+@dataclass(frozen=True)
+class ChildSettings:
+    """What the child sets on itself before exec: (option, resource, soft, hard) per limit
+    (a negative value is unlimited), its nice value and its OOM score adjustment."""
+
+    limits: tuple[tuple[str, int, int, int], ...] = ()
+    nice: int | None = None
+    oom_score_adj: int | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.limits) or self.nice is not None or self.oom_score_adj is not None
+
+    def limit_failure(self, index: int, number: int) -> str:
+        return f"could not set {self.limits[index][0]}: {os.strerror(number)}"
+
+    def nice_failure(self, number: int) -> str:
+        return f"could not set nice to {self.nice}: {os.strerror(number)}"
+
+    def oom_failure(self, number: int) -> str:
+        return f"could not set oom_score_adjust to {self.oom_score_adj}: {os.strerror(number)}"
+
+
+_NO_SETTINGS = ChildSettings()
+
+
+def child_settings(program: ProcessConfig | None) -> ChildSettings:
+    """The settings of `program`, none without one or without the options."""
+    if program is None:
+        return _NO_SETTINGS
+    from vigil.config.host_keys import RLIMIT_RESOURCES  # loaded with the config already
+
+    limits = tuple(
+        (option, number, limit[0], limit[1])
+        for option, (number, _sized) in RLIMIT_RESOURCES.items()
+        if (limit := getattr(program, option)) is not None
+    )
+    if not limits and program.nice is None and program.oom_score_adjust is None:
+        return _NO_SETTINGS
+    return ChildSettings(limits, program.nice, program.oom_score_adjust)
+
+
+def with_user_environment(env: dict[str, str], program: ProcessConfig | None) -> dict[str, str]:
+    """`env` with the HOME, USER, LOGNAME and SHELL of the program's `user` (Supervisor
+    #1171) where the program's own environment (which holds [supervisord]'s and its env
+    files') does not set them: the daemon's inherited ones name the daemon's user."""
+    if program is None or not program.user_environment:
+        return env
+    own = {name for name, _value in program.environment}
+    merged = dict(env)
+    for name, value in program.user_environment:
+        if name not in own:
+            merged[name] = value
+    return merged
+
+
 @dataclass
 class Child:
     pid: int
@@ -96,11 +161,14 @@ def spawn(request: SpawnRequest) -> Child:
     child_stdin = request.stdin_fd if request.stdin_fd is not None else stdin_r
     assert child_stdin is not None and out_w is not None
     child_fds = (child_stdin, out_w, err_w if err_w is not None else out_w)
+    settings = child_settings(request.program)
+    if request.program is not None and request.program.user_environment:
+        request = replace(request, env=with_user_environment(request.env, request.program))
     try:
         if _vfork_spawn is not None and _plain_with_death_signal(request):
-            pid = _vfork_exec(request, child_fds)
-        elif _needs_fork(request):
-            pid = _fork_exec(request, child_fds)
+            pid = _vfork_exec(request, child_fds, settings)
+        elif settings or _needs_fork(request):
+            pid = _fork_exec(request, child_fds, settings)
         else:
             pid = _posix_spawn(request, child_fds)
     except BaseException:
@@ -140,18 +208,32 @@ def _plain_with_death_signal(request: SpawnRequest) -> bool:
     )
 
 
-def _vfork_exec(request: SpawnRequest, fds: tuple[int, int, int]) -> int:
-    """The compiled path: vfork, parent-death signal, exec (see _vfork_spawn.c)."""
+def _vfork_exec(request: SpawnRequest, fds: tuple[int, int, int], settings: ChildSettings) -> int:
+    """The compiled path: vfork, parent-death signal, settings, exec (see _vfork_spawn.c)."""
     assert _vfork_spawn is not None and request.death_signal is not None
     env = [f"{key}={value}".encode(*_FS_CODEC) for key, value in request.env.items()]
     argv = [arg.encode(*_FS_CODEC) for arg in request.argv]
     # as os.fork and os.posix_spawn are audited, so is this way of starting a process
     sys.audit("vigil.spawn", request.filename, request.argv, request.env)
     pid, step, number = _vfork_spawn.spawn(
-        request.filename, argv, env, fds, request.death_signal, _altered_signals()
+        request.filename,
+        argv,
+        env,
+        fds,
+        request.death_signal,
+        _altered_signals(),
+        [limit[1:] for limit in settings.limits],
+        settings.nice,
+        settings.oom_score_adj,
     )
     if step == _STEP_EXEC:
         raise SpawnError(_exec_failure(request.argv[0], number), pid)
+    if step >= _STEP_RLIMIT:
+        raise SpawnError(settings.limit_failure(step - _STEP_RLIMIT, number), pid)
+    if step == _STEP_NICE:
+        raise SpawnError(settings.nice_failure(number), pid)
+    if step == _STEP_OOM_SCORE_ADJ:
+        raise SpawnError(settings.oom_failure(number), pid)
     if step:
         name = errno.errorcode.get(number, str(number))
         raise SpawnError(f"couldn't {_VFORK_STEPS.get(step, 'spawn')}: {name}", pid)
@@ -193,7 +275,9 @@ def _exec_failure(program: str, number: int) -> str:
     return f"couldn't exec {program}: {errno.errorcode.get(number, str(number))}"
 
 
-def _fork_exec(request: SpawnRequest, fds: tuple[int, int, int]) -> int:
+def _fork_exec(
+    request: SpawnRequest, fds: tuple[int, int, int], settings: ChildSettings = _NO_SETTINGS
+) -> int:
     if request.uid is not None and request.uid != os.getuid() and os.getuid() != 0:
         raise SpawnError(f"couldn't setuid to {request.uid}: Can't drop privilege as nonroot user")
     report_r, report_w = os.pipe2(os.O_CLOEXEC)
@@ -208,7 +292,7 @@ def _fork_exec(request: SpawnRequest, fds: tuple[int, int, int]) -> int:
         if pid == 0:  # pragma: no cover - runs in the child, which never returns
             if prctl is not None and request.death_signal is not None:
                 _die_with(parent, prctl, request.death_signal)
-            _become(request, fds, report_w, altered)
+            _become(request, fds, report_w, altered, settings)
     finally:
         _signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     os.close(report_w)
@@ -249,8 +333,43 @@ def _read_all(fd: int) -> bytes:
     return b"".join(chunks)
 
 
+def _apply_settings(settings: ChildSettings) -> None:  # pragma: no cover - in the child
+    """In the child, as the daemon's user still: raise _SettingFailed naming what failed."""
+    for index, (_option, number, soft, hard) in enumerate(settings.limits):
+        try:
+            resource.setrlimit(number, (soft, hard))
+        except OSError as exc:
+            raise _SettingFailed(settings.limit_failure(index, exc.errno or 0)) from None
+        except ValueError as exc:  # how Python reports EPERM and EINVAL of setrlimit
+            refused = "not allowed" in str(exc)
+            number = errno.EPERM if refused else errno.EINVAL
+            raise _SettingFailed(settings.limit_failure(index, number)) from None
+    if settings.nice is not None:
+        try:
+            os.setpriority(os.PRIO_PROCESS, 0, settings.nice)
+        except OSError as exc:
+            raise _SettingFailed(settings.nice_failure(exc.errno or 0)) from None
+    if settings.oom_score_adj is not None:
+        try:
+            fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY | os.O_CLOEXEC)
+            try:
+                os.write(fd, str(settings.oom_score_adj).encode())
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise _SettingFailed(settings.oom_failure(exc.errno or 0)) from None
+
+
+class _SettingFailed(Exception):
+    """A setting of the child could not be made; the message is the spawn error."""
+
+
 def _become(
-    request: SpawnRequest, fds: tuple[int, int, int], report: int, altered: list[int]
+    request: SpawnRequest,
+    fds: tuple[int, int, int],
+    report: int,
+    altered: list[int],
+    settings: ChildSettings,
 ) -> None:
     stage = "exec"
     try:
@@ -261,6 +380,8 @@ def _become(
         os.setpgid(0, 0)
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
+        if settings:
+            _apply_settings(settings)
         if request.uid is not None and request.uid != os.getuid():
             stage = f"setuid to {request.uid}"
             entry = pwd.getpwuid(request.uid)
@@ -275,6 +396,8 @@ def _become(
         stage = f"exec {request.argv[0]}"
         _signal.pthread_sigmask(signal.SIG_SETMASK, ())
         os.execve(request.filename, request.argv, request.env)
+    except _SettingFailed as exc:
+        os.write(report, str(exc).encode())
     except OSError as exc:
         name = errno.errorcode.get(exc.errno or 0, str(exc))
         os.write(report, f"couldn't {stage}: {name}".encode())
