@@ -169,7 +169,13 @@ def test_config_diff_and_apply(tmp_path: Path, cleanup: Started) -> None:
     cleanup.append(start_daemonized(conf))
     sock = tmp_path / "s.sock"
     cleanup.append(running_pid(conf, "one"))
-    assert call(sock, "GET", "/config/diff").json() == {"added": [], "changed": [], "removed": []}
+    assert call(sock, "GET", "/config/diff").json() == {
+        "added": [],
+        "changed": [],
+        "removed": [],
+        "update_in_place": False,
+        "groups": [],
+    }
     conf.write_text(
         text_of(conf).replace("[program:one]", "[program:two]")
         + textwrap.dedent("[program:three]\ncommand=sleep 1000\nstartsecs=0\n")
@@ -178,6 +184,8 @@ def test_config_diff_and_apply(tmp_path: Path, cleanup: Started) -> None:
         "added": ["three", "two"],
         "changed": [],
         "removed": ["one"],
+        "update_in_place": False,
+        "groups": [],
     }
     # the diff only looked: the daemon has not taken the new file as read (no reread)
     try:

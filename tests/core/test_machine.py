@@ -13,6 +13,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from vigil.clock import FakeClock
 from vigil.config.model import AutoRestart, LogLevel, ProcessConfig
 from vigil.core.machine import SIGKILL, Input, Kill, Log, ProcessMachine, Spawn, StateChange
+from vigil.core.ready_policy import ReadyPolicy
+from vigil.core.restart_policy import RestartPolicy
 from vigil.core.snapshot import ExitReason
 from vigil.core.states import ProcessState as S
 
@@ -346,7 +348,16 @@ def apply(m: ProcessMachine, clock: FakeClock, name: str) -> None:
         Input.WATCHDOG: m.watchdog,
         Input.RESTART: lambda: m.restart("x"),
         Input.BLOCKED: lambda: m.blocked("x"),
+        Input.RECONFIGURE: lambda: reconfigure(
+            m, startretries=5, backoff_delay=2.0, autorestart=AutoRestart.NEVER
+        ),
     }[name]()
+
+
+def reconfigure(m: ProcessMachine, **options: object) -> list[object]:
+    """Give the machine its configuration with `options` changed, as update_in_place does."""
+    config = dataclasses.replace(m.config, **options)  # type: ignore[arg-type]
+    return list(m.reconfigure(config, RestartPolicy.of(config), ReadyPolicy.of(config)))
 
 
 @pytest.mark.parametrize("state", list(S), ids=lambda s: s.name)
@@ -413,6 +424,19 @@ class Lifecycle(RuleBasedStateMachine):
     @rule(code=st.sampled_from([0, 1, -1]))
     def exit(self, code: int) -> None:
         self._check(self.m.exited(code, "x"))
+
+    @rule(
+        retries=st.sampled_from([0, 2, 5, -1]),
+        autorestart=st.sampled_from(list(AutoRestart)),
+        exitcodes=st.sampled_from([(0,), (0, 1)]),
+    )
+    def reconfigure(self, retries: int, autorestart: AutoRestart, exitcodes: tuple[int]) -> None:
+        """update_in_place: new values, never a state change of its own."""
+        effects = reconfigure(
+            self.m, startretries=retries, autorestart=autorestart, exitcodes=exitcodes
+        )
+        assert not [e for e in effects if isinstance(e, StateChange)]
+        self._check(effects)
 
     @rule(seconds=st.floats(0, 12))
     def time_passes(self, seconds: float) -> None:

@@ -51,9 +51,10 @@ def _comparable(group: GroupConfig) -> GroupConfig:
 
 
 # Options whose new value a running process can take without a restart: they decide what the
-# daemon does next (restart policy, stop, rotation, order, checks, hooks), not how the running
-# child was started. Any other option restarts the process (so does an option added later,
-# until it is listed here).
+# daemon does next (restart policy, stop, order, checks, hooks), not how the running child was
+# started. Any other option restarts the process (so does an option added later, until it is
+# listed here). Log rotation (*_logfile_maxbytes, *_logfile_backups) restarts for now: a live
+# child log has no way yet to take new rotation settings.
 IN_PLACE_OPTIONS = frozenset(
     {
         "priority",
@@ -66,10 +67,6 @@ IN_PLACE_OPTIONS = frozenset(
         "stopwaitsecs",
         "stopasgroup",
         "killasgroup",
-        "stdout_logfile_maxbytes",
-        "stdout_logfile_backups",
-        "stderr_logfile_maxbytes",
-        "stderr_logfile_backups",
         "type",
         "backoff",
         "backoff_delay",

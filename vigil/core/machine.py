@@ -36,15 +36,29 @@ hook is a failed spawn: STARTING -> BACKOFF with the hook's reason in spawnerr).
 process is STARTING without a pid and without a deadline (hook_timeout is the runtime's); a
 stop then is STARTING -> STOPPED with `CancelSpawn`. startsecs and ready_timeout count from
 the spawn of the child, not from the start of its pre_start.
+
+Options changed in place (issue 19, ``update_in_place``) come as `reconfigure`: the machine
+takes the new configuration and policies and keeps its state, pid, counts and any pending
+deadline. A wait already decided (BACKOFF's retry, a restart_delay, fatal_retry, startsecs,
+stopwaitsecs) keeps its time; the next one is computed with the new values. A start in
+progress keeps the readiness rule it began with; the next start takes the new one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from vigil.clock import Clock
 from vigil.config.model import AutoRestart, LogLevel, ProcessConfig
+from vigil.core.effects import (
+    CancelSpawn,
+    Effect,
+    Input,
+    Kill,
+    Log,
+    Spawn,
+    StateChange,
+)
 from vigil.core.ready_policy import ReadyPolicy
 from vigil.core.restart_policy import RestartPolicy
 from vigil.core.snapshot import ExitReason
@@ -53,81 +67,17 @@ from vigil.core.states import ProcessState
 S = ProcessState
 SIGKILL = 9  # fixed by POSIX; the core does not import the signal module
 
-
-@dataclass(frozen=True)
-class Spawn:
-    """Fork and exec the program now; answer with spawned() or spawn_failed()."""
-
-
-@dataclass(frozen=True)
-class CancelSpawn:
-    """The spawn asked for has not happened yet (its pre_start hook still runs): drop it, and
-    end the hook with its process group."""
-
-
-@dataclass(frozen=True)
-class Kill:
-    """Send `signal` to the child, or to its whole process group when `group`."""
-
-    signal: int
-    group: bool
-
-
-@dataclass(frozen=True)
-class StateChange:
-    """One transition, with what the PROCESS_STATE event of the new state reports, and when
-    (monotonic) the daemon will next start the process on its own: BACKOFF's retry, FATAL's
-    fatal_retry; None when it will not."""
-
-    old: ProcessState
-    new: ProcessState
-    pid: int
-    tries: int
-    expected: bool
-    next_attempt: float | None = None
-
-
-@dataclass(frozen=True)
-class Log:
-    level: LogLevel
-    message: str
-
-
-Effect = Spawn | CancelSpawn | Kill | StateChange | Log
-
-
-class Input:
-    """Names of the inputs, for the exhaustive (state, input) table tests."""
-
-    START = "start"
-    STOP = "stop"
-    SPAWNED = "spawned"
-    SPAWN_FAILED = "spawn_failed"
-    EXITED = "exited"
-    DEADLINE = "deadline"
-    SIGNAL_FAILED = "signal_failed"
-    GIVE_UP = "give_up"
-    READY = "ready"
-    EXTEND = "extend"
-    WATCHDOG = "watchdog"
-    RESTART = "restart"
-    BLOCKED = "blocked"
-
-    ALL = (
-        START,
-        STOP,
-        SPAWNED,
-        SPAWN_FAILED,
-        EXITED,
-        DEADLINE,
-        SIGNAL_FAILED,
-        GIVE_UP,
-        READY,
-        EXTEND,
-        WATCHDOG,
-        RESTART,
-        BLOCKED,
-    )
+__all__ = [  # the effects and inputs are the machine's vocabulary: importable from here too
+    "SIGKILL",
+    "CancelSpawn",
+    "Effect",
+    "Input",
+    "Kill",
+    "Log",
+    "ProcessMachine",
+    "Spawn",
+    "StateChange",
+]
 
 
 class ProcessMachine:
@@ -175,6 +125,7 @@ class ProcessMachine:
         # readiness's memory
         self._failing: str | None = None  # why a child that never got ready is being stopped
         self._restart_after_stop: str | None = None  # why a stop is to be followed by a start
+        self._next_ready: ReadyPolicy | None = None  # changed in place while a start was on
 
     @property
     def name(self) -> str:
@@ -334,6 +285,25 @@ class ProcessMachine:
             self._log(LogLevel.INFO, f"gave up: {self.name} entered FATAL state, {why}")
         return self._flush()
 
+    def reconfigure(
+        self, config: ProcessConfig, policy: RestartPolicy, ready: ReadyPolicy
+    ) -> list[Effect]:
+        """New options in place (update_in_place): the state, pid, counts and any pending
+        deadline stay as they are; what is decided from now on follows the new values."""
+        self.config = config
+        self.policy = policy
+        if self.state is S.STARTING and self.pid:
+            # a start in progress keeps the rule it began with (its probe, ready_timeout)
+            self._next_ready = ready
+        else:
+            self.ready_policy, self._next_ready = ready, None
+        waiting = self.state in (S.BACKOFF, S.FATAL) and self.deadline is not None
+        if policy.is_supervisors:
+            self.wait_reason = None  # descriptions are Supervisor's again
+        elif waiting and self.wait_reason is None:
+            self.wait_reason = self._retry_reason()
+        return self._flush()
+
     def deadline_reached(self) -> list[Effect]:
         """The moment set in `deadline` has come (a late or early call is harmless)."""
         if self.deadline is None or self.clock.monotonic() < self.deadline:
@@ -398,6 +368,8 @@ class ProcessMachine:
     def _start(self) -> bool:
         if self.state not in (S.STOPPED, S.EXITED, S.FATAL, S.BACKOFF):
             return False
+        if self._next_ready is not None:
+            self.ready_policy, self._next_ready = self._next_ready, None
         self.killing = False
         self._failing = None
         self.spawnerr = None
@@ -456,13 +428,14 @@ class ProcessMachine:
         self.backoff += 1
         delay = self.policy.retry_delay(self.backoff, self._jitter())
         self.deadline = self.clock.monotonic() + delay
-        self.wait_reason = None
-        if not self.policy.is_supervisors:
-            retries = self.policy.retries
-            self.wait_reason = f"retry {self.backoff} of {retries}"
-            if retries is None:
-                self.wait_reason = f"retry {self.backoff}, startretries = -1"
+        self.wait_reason = None if self.policy.is_supervisors else self._retry_reason()
         self._change(S.BACKOFF)
+
+    def _retry_reason(self) -> str:
+        retries = self.policy.retries
+        if retries is None:
+            return f"retry {self.backoff}, startretries = -1"
+        return f"retry {self.backoff} of {retries}"
 
     def _give_up_if_spent(self) -> None:
         if self.policy.spent(self.backoff):

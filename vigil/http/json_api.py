@@ -111,14 +111,12 @@ class JsonApi:
         directory: ProcessDirectory,
         feed: EventFeed,
         follow: Follow,
-        config_changes: ConfigChanges,
         observations: Observations,
     ) -> None:
         self._rpc = rpc
         self._directory = directory
         self._feed = feed
         self._follow = follow
-        self._config_changes = config_changes
         self._observations = observations
         # this life of the daemon: the API is made once its programs are spawned, as the
         # dashboard (whose page says the same time) is
@@ -404,9 +402,10 @@ class JsonApi:
 
     async def config_diff(self, request: Request) -> Reply:
         """What ``update`` would do: the file is read, not kept (a look, safe for a GET and
-        for a read-only account)."""
-        added, changed, removed = self._config_changes()
-        return json_response({"added": added, "changed": changed, "removed": removed})
+        for a read-only account); for each changed group, which of its processes would take
+        their changes in place and which would restart (vigil.getConfigChanges)."""
+        changes = await self._rpc.call("vigil.getConfigChanges", [True])
+        return json_response({**changes, "groups": [_group_changes(g) for g in changes["groups"]]})
 
     async def config_apply(self, request: Request) -> Reply:
         """What ``supervisorctl update`` does, in one call: reread, then stop and remove what
@@ -446,6 +445,25 @@ class JsonApi:
 
     async def openapi(self, request: Request) -> Reply:
         return json_response(openapi_document())
+
+
+def _group_changes(group: dict[str, Any]) -> dict[str, Any]:
+    """A changed group's document: its processes by namespec."""
+    name = group["name"]
+
+    def namespec(process: str) -> str:
+        return make_namespec(name, process)
+
+    return {
+        "group": name,
+        "how": group["how"],
+        "in_place": [namespec(p) for p in group["in_place"]],
+        "restarted": [namespec(p) for p in group["restarted"]],
+        "added": [namespec(p) for p in group["added"]],
+        "removed": [namespec(p) for p in group["removed"]],
+        "group_options": group["group_options"],
+        "options": {namespec(p): split for p, split in group["options"].items()},
+    }
 
 
 def _faults_answered(handler: Route) -> Route:
@@ -569,4 +587,8 @@ def json_api_routes(
     config_changes: ConfigChanges,
     observations: Observations,
 ) -> RouteRegistrar:
-    return JsonApi(rpc, directory, feed, follow, config_changes, observations).register
+    """The JSON API's routes. `config_changes` is no longer used (GET /config/diff asks
+    vigil.getConfigChanges, which also says what applies in place); the composition root
+    still passes it."""
+    del config_changes
+    return JsonApi(rpc, directory, feed, follow, observations).register

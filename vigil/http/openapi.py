@@ -276,8 +276,31 @@ SCHEMAS: dict[str, Any] = {
     ),
     "Changes": _object(
         {
-            kind: {"type": "array", "items": {"type": "string"}}
-            for kind in ("added", "changed", "removed")
+            **{
+                kind: {"type": "array", "items": {"type": "string"}}
+                for kind in ("added", "changed", "removed")
+            },
+            "update_in_place": {"type": "boolean"},
+            "groups": {"type": "array", "items": _ref("GroupChanges")},
+        }
+    ),
+    "GroupChanges": _object(
+        {
+            "group": {"type": "string"},
+            "how": {"type": "string", "enum": ["restart", "rolling", "in place", "reconcile"]},
+            **{
+                kind: {"type": "array", "items": {"type": "string"}}
+                for kind in ("in_place", "restarted", "added", "removed", "group_options")
+            },
+            "options": {
+                "type": "object",
+                "additionalProperties": _object(
+                    {
+                        side: {"type": "array", "items": {"type": "string"}}
+                        for side in ("in_place", "restart")
+                    }
+                ),
+            },
         }
     ),
     "Applied": _object(

@@ -11,12 +11,10 @@ import errno
 import os
 import random
 import signal
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING
 
-from vigil.clock import Clock
 from vigil.config.model import KillMode, LogLevel, ProbeKind, ProcessConfig
-from vigil.core.bus import EventBus
 from vigil.core.events import ProcessStateChanged
 from vigil.core.machine import (
     CancelSpawn,
@@ -27,16 +25,20 @@ from vigil.core.machine import (
     Spawn,
     StateChange,
 )
-from vigil.core.ports import ChannelLog, MainLog
+from vigil.core.ports import ChannelLog
+from vigil.core.ready_policy import ReadyPolicy
+from vigil.core.restart_policy import RestartPolicy
 from vigil.core.snapshot import ProcessSnapshot
 from vigil.core.states import ProcessState
 from vigil.runtime.command import CommandError, resolve_command
 from vigil.runtime.pipes import OutputPump, StdinClosed, StdinWriter
+from vigil.runtime.process_context import ProcessContext, child_environment
 from vigil.runtime.process_tree import ProcessTree
 from vigil.runtime.proctable import HeldProcess, start_time, wait_all_gone
-from vigil.runtime.reaper import Reaper
 from vigil.runtime.spawn import SpawnError, SpawnRequest, spawn
 from vigil.runtime.waitstatus import describe_wait_status, exit_signal, signal_name
+
+__all__ = ["ProcessContext", "ProcessRunner", "child_environment"]
 
 if TYPE_CHECKING:  # loaded at the first spawn of a program that uses them
     from vigil.runtime.health import HealthMonitor
@@ -44,44 +46,6 @@ if TYPE_CHECKING:  # loaded at the first spawn of a program that uses them
     from vigil.runtime.notify import ProcessNotifications
     from vigil.runtime.probes import ProbeTarget
     from vigil.runtime.readiness import ReadinessWatch
-
-
-class ProcessContext:
-    """What every runner of one daemon shares."""
-
-    def __init__(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        clock: Clock,
-        reaper: Reaper,
-        bus: EventBus,
-        log: MainLog,
-        base_env: Mapping[str, str],
-        server_url: str | None,
-    ) -> None:
-        self.loop = loop
-        self.clock = clock
-        self.reaper = reaper
-        self.bus = bus
-        self.log = log
-        self.base_env = dict(base_env)
-        self.server_url = server_url
-
-
-def child_environment(
-    config: ProcessConfig, base_env: Mapping[str, str], server_url: str | None
-) -> dict[str, str]:
-    """The environment a child of `config` gets, in Supervisor's merge order (also what
-    ``--check-config`` searches PATH in)."""
-    env = dict(base_env)
-    env["SUPERVISOR_ENABLED"] = "1"
-    url = config.serverurl if isinstance(config.serverurl, str) else server_url
-    if url:
-        env["SUPERVISOR_SERVER_URL"] = url
-    env["SUPERVISOR_PROCESS_NAME"] = config.name
-    env["SUPERVISOR_GROUP_NAME"] = config.group
-    env.update(config.environment)
-    return env
 
 
 class ProcessRunner:
@@ -116,6 +80,8 @@ class ProcessRunner:
         self.waiting_for: str | None = None
         self._health: HealthMonitor | None = None
         self._hooks: ProgramHooks | None = None  # pre_start, post_stop (issue 15)
+        self._spawn_pending = False  # a spawn waits for the hooks (spawn_after_hooks)
+        self._hooks_stale = False  # hook options changed in place; made anew once idle
 
     # -- what callers see -----------------------------------------------------------------
 
@@ -218,6 +184,32 @@ class ProcessRunner:
 
     # -- inputs ---------------------------------------------------------------------------
 
+    def reconfigure(self, config: ProcessConfig) -> None:
+        """Take options changed in place (update_in_place: every changed option is one of
+        config/diff.py's IN_PLACE_OPTIONS, and the name and group are the same) without
+        touching the child. The machine keeps its state, pid, counts and pending deadline
+        and decides with the new policies from now on; a changed health check starts again
+        with its new settings while RUNNING; hooks run their new commands from their next
+        run (a hook running now finishes as it began)."""
+        if (config.name, config.group) != (self.config.name, self.config.group):
+            raise ValueError(f"{self.namespec} cannot become {config.group}:{config.name}")
+        old, self.config = self.config, config
+        policy, ready = RestartPolicy.of(config), ReadyPolicy.of(config)
+        self._apply(self.machine.reconfigure(config, policy, ready))
+        if _health_options(old) != _health_options(config):
+            if self._health is not None:
+                self._health.stop()
+                self._health = None
+            if self.machine.state is ProcessState.RUNNING and config.healthcheck is not None:
+                self._start_health()
+        if (old.pre_start, old.post_stop, old.hook_timeout) != (
+            config.pre_start,
+            config.post_stop,
+            config.hook_timeout,
+        ):
+            self._hooks_stale = True
+            self._renew_hooks()
+
     def start(self) -> None:
         self._apply(self.machine.start())
 
@@ -314,6 +306,7 @@ class ProcessRunner:
             if isinstance(effect, Spawn):
                 self._start_run()
             elif isinstance(effect, CancelSpawn) and self._hooks is not None:
+                self._spawn_pending = False
                 self._hooks.cancel_spawn()
             elif isinstance(effect, Kill):
                 self._send_kill(effect)
@@ -325,14 +318,26 @@ class ProcessRunner:
 
     def _start_run(self) -> None:
         """Spawn now, or once the last post_stop and this run's pre_start are done."""
+        self._renew_hooks()
         if self.config.pre_start is None and (self._hooks is None or not self._hooks.busy):
             self._apply(self._spawn())
         else:
+            self._spawn_pending = True
             self._hooks_of().spawn_after_hooks(self._spawn_decided)
 
     def _spawn_decided(self, failure: str | None) -> None:
+        self._spawn_pending = False
         if self.machine.state is ProcessState.STARTING and not self.machine.pid:
             self._apply(self._spawn() if failure is None else self.machine.spawn_failed(failure))
+
+    def _renew_hooks(self) -> None:
+        """Hooks changed in place are made anew with the new commands, once none runs or
+        is awaited (the one object keeps pre_start after post_stop, and a stop's cancel)."""
+        hooks = self._hooks
+        if not self._hooks_stale:
+            return
+        if hooks is None or not (hooks.running or hooks.busy or self._spawn_pending):
+            self._hooks, self._hooks_stale = None, False
 
     def _hooks_of(self) -> ProgramHooks:
         if self._hooks is None:
@@ -413,6 +418,7 @@ class ProcessRunner:
         state change of the exit is announced)."""
         code, how = describe_wait_status(status)
         effects = self.machine.exited(code, how, exit_signal(status))
+        self._renew_hooks()
         if self.config.post_stop is not None:
             self._hooks_of().after_exit()
         self._apply(effects)
@@ -524,22 +530,26 @@ class ProcessRunner:
     def _follow_health(self, change: StateChange) -> None:
         """Health checks run while RUNNING, and only then."""
         if change.new is ProcessState.RUNNING:
-            if self._health is None:
-                from vigil.runtime.health import HealthMonitor
-
-                self._health = HealthMonitor(
-                    self.config,
-                    self._ctx.loop,
-                    self._probe_target,
-                    self._ctx.bus,
-                    self._ctx.log,
-                    self._ctx.clock.time,
-                    self.restart,
-                    self.stop,
-                )
-            self._health.start()
+            self._start_health()
         elif change.old is ProcessState.RUNNING and self._health is not None:
             self._health.stop()
+
+    def _start_health(self) -> None:
+        """Checks from now on: starting, the first one interval from now."""
+        if self._health is None:
+            from vigil.runtime.health import HealthMonitor
+
+            self._health = HealthMonitor(
+                self.config,
+                self._ctx.loop,
+                self._probe_target,
+                self._ctx.bus,
+                self._ctx.log,
+                self._ctx.clock.time,
+                self.restart,
+                self.stop,
+            )
+        self._health.start()
 
     def _notify_environment(self, env: dict[str, str]) -> None:
         """NOTIFY_SOCKET (and WATCHDOG_USEC) for a program that uses sd_notify."""
@@ -586,3 +596,14 @@ class ProcessRunner:
             self._timer.cancel()
         self._timer = None
         self._timer_at = None
+
+
+def _health_options(config: ProcessConfig) -> tuple[object, ...]:
+    return (
+        config.healthcheck,
+        config.healthcheck_interval,
+        config.healthcheck_timeout,
+        config.healthcheck_retries,
+        config.healthcheck_start_period,
+        config.healthcheck_action,
+    )

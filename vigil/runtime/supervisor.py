@@ -150,6 +150,7 @@ class Supervisor:
         applied process by process): its priority and the rest of what the group holds."""
         group = self.groups[config.name]
         group.config = dataclasses.replace(config, processes=group.process_configs())
+        self._gate_for(group.config.processes)  # depends_on may have come in place
 
     def _fcgi_socket(self, config: GroupConfig) -> FcgiSocket | None:
         """An fcgi-program group's socket, made at its first spawn (see FcgiSocket)."""

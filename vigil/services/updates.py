@@ -18,15 +18,15 @@ its new configuration once all of it is done.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from vigil.config.diff import GroupChanges, group_changes
+from vigil.config.diff import IN_PLACE_OPTIONS, GroupChanges, diff, group_changes
 from vigil.config.model import Config, GroupConfig, GroupKind, ProcessConfig, UpdateStrategy
 from vigil.core.naming import make_namespec
 from vigil.core.states import RUNNING_STATES
 from vigil.faults import Faults, RPCError
-from vigil.runtime.process import ProcessRunner
 from vigil.runtime.supervisor import ProcessGroup, Supervisor
 from vigil.services.rolling import Control, RollPlan, RollResult, Rolls, Step, natural_key
 
@@ -91,6 +91,57 @@ def strategy(
     return RESTART
 
 
+def describe_changes(supervisor: Supervisor, config: Config) -> dict[str, Any]:
+    """What ``update`` would do with `config`: the groups added, changed and removed (as
+    reloadConfig says them) and, for each changed group, how it would be updated, which of
+    its processes would take their changes in place and which would restart, and the
+    changed options of each on either side (reread, GET /config/diff)."""
+    active = tuple(group.config for group in supervisor.groups.values())
+    found = diff(dataclasses.replace(config, groups=active), config)
+    in_place = config.supervisord.update_in_place
+    wanted = {group.name: group for group in config.groups}
+    groups = [
+        _group_document(supervisor.groups[name], wanted[name], in_place) for name in found.changed
+    ]
+    return {
+        "added": list(found.added),
+        "changed": list(found.changed),
+        "removed": list(found.removed),
+        "update_in_place": in_place,
+        "groups": groups,
+    }
+
+
+def _group_document(active: ProcessGroup, wanted: GroupConfig, in_place: bool) -> dict[str, Any]:
+    changes = group_changes(active.config, wanted)
+    how = strategy(active, wanted, changes, in_place)
+    if how == RESTART:  # the whole group is stopped and added again
+        taken: list[str] = []
+        restarted = sorted(active.runners, key=natural_key)
+    elif in_place:
+        taken, restarted = list(changes.in_place), list(changes.restarted)
+    else:
+        taken, restarted = [], sorted([*changes.in_place, *changes.restarted], key=natural_key)
+    options = {
+        name: {
+            "in_place": [o for o in changed if in_place and o in IN_PLACE_OPTIONS],
+            "restart": [o for o in changed if not (in_place and o in IN_PLACE_OPTIONS)],
+        }
+        # the group's own options come last, under its name (which a process may share)
+        for name, changed in (changes.options[:-1] if changes.group_options else changes.options)
+    }
+    return {
+        "name": wanted.name,
+        "how": how,
+        "in_place": taken,
+        "restarted": restarted,
+        "added": list(changes.added),
+        "removed": list(changes.removed),
+        "group_options": list(changes.group_options),
+        "options": options,
+    }
+
+
 class GroupUpdates:
     def __init__(self, supervisor: Supervisor, control: Control, rolls: Rolls) -> None:
         self._supervisor = supervisor
@@ -112,11 +163,11 @@ class GroupUpdates:
         if not await self._remove(active, changes.removed, result):
             return result
         restarted = list(changes.restarted)
-        in_place = config.supervisord.update_in_place
-        for process_name in changes.in_place:
-            runner = active.runners[process_name]
-            if not (in_place and _reconfigure(runner, _process(wanted, process_name))):
-                restarted.append(process_name)  # not asked for, or the runner cannot take it
+        if config.supervisord.update_in_place:
+            for process_name in changes.in_place:
+                active.runners[process_name].reconfigure(_process(wanted, process_name))
+        else:
+            restarted.extend(changes.in_place)  # Supervisor's: any change restarts
         if not await self._restart(wanted, sorted(restarted, key=natural_key), how, result):
             return result
         await self._add(wanted, changes.added, result)
@@ -221,13 +272,3 @@ async def start_one(control: Control, namespec: str, steps: list[Step]) -> bool:
 
 def _process(group: GroupConfig, name: str) -> ProcessConfig:
     return next(p for p in group.processes if p.name == name)
-
-
-def _reconfigure(runner: ProcessRunner, config: ProcessConfig) -> bool:
-    """Give a running process new options in place; False when the runner cannot take them
-    (it is then restarted). ProcessRunner.reconfigure is what takes them."""
-    reconfigure = getattr(runner, "reconfigure", None)
-    if reconfigure is None:
-        return False
-    reconfigure(config)
-    return True

@@ -24,6 +24,7 @@ from vigil.faults import Faults
 TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (slow)
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from typing import Any
 
     from vigil.ctl.controller import Controller
 
@@ -109,11 +110,40 @@ class RereadAction(Action):
         changes = {name: "available" for name in added}
         changes.update((name, "changed") for name in changed)
         changes.update((name, "disappeared") for name in removed)
+        if changed:
+            changes.update(in_place_notes(ctl))
         for name in sorted(changes):
             ctl.output(f"{name}: {changes[name]}")
         if not changes:
             ctl.output("No config updates to processes")
         return False
+
+
+def in_place_notes(ctl: Controller) -> dict[str, str]:
+    """With [supervisord] update_in_place on a vigil daemon: each changed group's line says
+    what would apply in place and what restart (``web: changed (in place)``). Nothing
+    otherwise, so reread prints Supervisor's lines to the byte."""
+    try:
+        found = ctl.client.call("vigil.getConfigChanges")
+    except Fault as fault:
+        if fault.code == Faults.UNKNOWN_METHOD:  # Supervisor's daemon
+            return {}
+        raise
+    assert isinstance(found, dict)
+    if not found["update_in_place"]:
+        return {}
+    return {group["name"]: "changed " + _in_place_note(group) for group in found["groups"]}
+
+
+def _in_place_note(group: Mapping[str, Any]) -> str:
+    name = str(group["name"])
+    in_place = [make_namespec(name, str(p)) for p in group["in_place"]]
+    restarted = [make_namespec(name, str(p)) for p in group["restarted"]]
+    if in_place and not restarted:
+        return "(in place)"
+    if not in_place:
+        return "(restart)"
+    return f"(in place: {', '.join(in_place)}; restart: {', '.join(restarted)})"
 
 
 class UpdateAction(Action):

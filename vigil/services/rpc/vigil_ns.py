@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from vigil.config.errors import ConfigError
 from vigil.core.naming import make_namespec
 from vigil.faults import Faults, RPCError
 from vigil.runtime.process import ProcessRunner
@@ -21,7 +22,7 @@ from vigil.services.rolling import RollPlan, Rolls, roll_document
 from vigil.services.rpc.process_control import ProcessControl, ProcessLookup, Result, result
 from vigil.services.rpc.registry import published
 from vigil.services.scaling import Scaler
-from vigil.services.updates import GroupUpdates
+from vigil.services.updates import GroupUpdates, describe_changes
 
 ALL = "all"
 
@@ -168,6 +169,28 @@ class VigilNamespace(ProcessLookup):
             raise RPCError(Faults.FAILED, "the configuration files are not known here")
         outcome = await self._updates.update(name, source.config, RollPlan())
         return outcome.document()
+
+    @published
+    async def getConfigChanges(self, reread: bool = False) -> dict[str, Any]:
+        """What update would do, group by group: the groups added, changed and removed, and
+        for each changed group how it would be updated, which of its processes would take
+        their changes in place ([supervisord] update_in_place) and which would restart.
+
+        @param boolean reread Read the files now without keeping them (true), or take them as
+        last read by reloadConfig (false, the default)
+        @return struct changes added, changed, removed, update_in_place, groups
+        """
+        self._check_running()
+        source = self.supervisor.config_source
+        if source is None:
+            raise RPCError(Faults.FAILED, "the configuration files are not known here")
+        if not reread:
+            return describe_changes(self.supervisor, source.config)
+        try:
+            config = source.reread()
+        except ConfigError as exc:
+            raise RPCError(Faults.CANT_REREAD, str(exc)) from None
+        return describe_changes(self.supervisor, config)
 
     @published
     async def scaleProcessGroup(self, name: str, numprocs: int) -> dict[str, Any]:
