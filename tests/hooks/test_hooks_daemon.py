@@ -211,3 +211,16 @@ def test_a_failing_post_stop_is_logged_and_changes_nothing(hooked: Any, tmp_path
     assert info["statename"] == "STOPPED" and info["spawnerr"] == ""
     d.rpc.supervisor.startProcess("p")
     assert d.info()["statename"] == "RUNNING"
+
+
+def test_shutdown_waits_for_post_stop(hooked: Any, tmp_path: Path) -> None:
+    """The daemon's shutdown ends once every post_stop has: the marker the hook writes a
+    second after the program's exit is there as soon as the daemon is gone."""
+    marker = tmp_path / "cleaned"
+    d = hooked(
+        "[program:p]\ncommand=sleep 100\nstartsecs=0\n"
+        f"post_stop=sh -c 'sleep 1; echo done > {marker}'\n"
+    )
+    d.wait("RUNNING")
+    d.shutdown()
+    assert marker.read_text() == "done\n"

@@ -211,6 +211,8 @@ class Supervisor:
                 elif runner.state is ProcessState.BACKOFF:
                     runner.give_up()
             await self._wait_stopped(batch)
+            # each post_stop (bounded by hook_timeout) ends before the next batch stops
+            await asyncio.gather(*(runner.hooks_finished() for runner in batch))
         await self.reap_orphans()
 
     def _shutdown_batches(self) -> Iterator[list[ProcessRunner]]:
