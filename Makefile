@@ -43,7 +43,7 @@ lint: dev
 	$(BIN)/mypy
 
 test: dev supervisor-ref browser lint
-	$(BIN)/pytest -n 2 tests
+	$(BIN)/pytest -n 2 --dist loadgroup tests
 
 # Supervisor 4.3.0's own end-to-end suite against vigil's commands (also part of `test`).
 e2e: dev supervisor-ref
