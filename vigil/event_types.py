@@ -71,6 +71,10 @@ def _table() -> dict[str, EventType]:
     rows.append(EventType("PROCESS_HEALTH", VIGIL_ROOT, False))
     for health in HEALTH_NAMES:
         rows.append(EventType(f"PROCESS_HEALTH_{health}", "PROCESS_HEALTH", False))
+    # instances of a group added or removed while the group stays (scale, an update that
+    # reconciles; issue 19): under VIGIL_EVENT, not PROCESS_GROUP, whose listeners take
+    # ADDED and REMOVED for the whole group coming or going
+    rows.append(EventType("PROCESS_GROUP_SCALED", VIGIL_ROOT, False))
     return {row.name: row for row in rows}
 
 

@@ -7,10 +7,12 @@ import dataclasses
 
 import pytest
 
+from vigil.core.bus import EventBus
 from vigil.core.events import (
     Event,
     ProcessCommunication,
     ProcessGroupChanged,
+    ProcessGroupScaled,
     ProcessLogged,
     ProcessStateChanged,
     RemoteCommunication,
@@ -18,7 +20,7 @@ from vigil.core.events import (
     Tick,
 )
 from vigil.core.states import ProcessState as S
-from vigil.event_types import EVENT_TYPES, SUPERVISOR_ROOT, lineage
+from vigil.event_types import EVENT_TYPES, SUBSCRIBABLE, SUPERVISOR_ROOT, VIGIL_ROOT, lineage
 
 AT = 1_700_000_000.25
 
@@ -85,3 +87,21 @@ def test_daemon_wide_events() -> None:
     assert Tick(5, 1_700_000_005).payload() == "when:1700000005"
     assert ProcessGroupChanged("g", added=True).name == "PROCESS_GROUP_ADDED"
     assert ProcessGroupChanged("g", added=True).payload() == "groupname:g\n"
+
+
+def test_a_scale_is_a_vigil_event_that_supervisor_listeners_never_get() -> None:
+    """PROCESS_GROUP_SCALED is under VIGIL_EVENT: a subscriber of EVENT (or PROCESS_GROUP)
+    does not receive it, and no listener pool may name it."""
+    event = ProcessGroupScaled("w", added=("w_2", "w_3"), removed=())
+    assert lineage(event.name) == ("PROCESS_GROUP_SCALED", VIGIL_ROOT)
+    assert event.name not in SUBSCRIBABLE
+    assert (event.process, event.group) == (None, "w")
+    assert event.payload() == "groupname:w added:w_2,w_3 removed:\n"
+    bus = EventBus()
+    seen: dict[str, list[object]] = {"EVENT": [], "PROCESS_GROUP": [], VIGIL_ROOT: []}
+    for root, got in seen.items():
+        bus.subscribe(root, got.append)
+    bus.publish(event)
+    assert seen == {"EVENT": [], "PROCESS_GROUP": [], VIGIL_ROOT: [event]}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        event.added = ()  # type: ignore[misc]

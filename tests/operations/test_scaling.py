@@ -8,7 +8,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from tests.api.client import call
+from tests.api.client import EventReader, call
 from tests.ctl.harness import run_ctl
 from tests.daemon.daemonized import Started, config, running_pid, start_daemonized
 from tests.support import unix_proxy, wait_until
@@ -133,5 +133,40 @@ def test_update_with_update_strategy_rolling_replaces_one_at_a_time(
     assert run_ctl("vigil", ["-c", str(conf), "reread"]).stdout.strip() == (
         "No config updates to processes"
     )
+    unix_proxy(sock).supervisor.shutdown()
+    wait_until(lambda: not sock.exists(), what="the daemon's exit")
+
+
+def _scaled_event(reader: EventReader) -> dict[str, object]:
+    """The next PROCESS_GROUP_SCALED on the stream (state changes before it skipped; bounded
+    by the reader's deadline and by the number of events a scale makes)."""
+    for _ in range(100):
+        event = reader.event()
+        if event["type"] == "PROCESS_GROUP_SCALED":
+            return event
+    raise AssertionError("no PROCESS_GROUP_SCALED within 100 events")
+
+
+def test_a_scale_and_the_update_that_reconciles_it_are_published_on_the_event_stream(
+    tmp_path: Path, cleanup: Started
+) -> None:
+    conf = _conf(tmp_path)
+    sock = tmp_path / "s.sock"
+    cleanup.append(start_daemonized(conf))
+    running_pid(conf, "w:w_1")
+    reader = EventReader(sock, "?group=w")
+    try:
+        assert call(sock, "POST", "/groups/w/scale", {"numprocs": 4}).status == 200
+        up = _scaled_event(reader)
+        assert (up["group"], up["added"], up["removed"]) == ("w", ["w_2", "w_3"], [])
+        assert call(sock, "POST", "/groups/w/scale", {"numprocs": 1}).status == 200
+        down = _scaled_event(reader)
+        assert (down["added"], down["removed"]) == ([], ["w_3", "w_2", "w_1"])
+        update = run_ctl("vigil", ["-c", str(conf), "update"])  # back to the file's 2
+        assert update.status == 0, update
+        back = _scaled_event(reader)
+        assert (back["added"], back["removed"]) == (["w_1"], [])
+    finally:
+        reader.close()
     unix_proxy(sock).supervisor.shutdown()
     wait_until(lambda: not sock.exists(), what="the daemon's exit")

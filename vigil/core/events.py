@@ -183,6 +183,29 @@ class ProcessGroupChanged:
 
 
 @dataclass(frozen=True)
+class ProcessGroupScaled:
+    """Instances of a group that stays were added or removed (a scale, or an update that
+    reconciled the group to its file): vigil-only, under VIGIL_EVENT, so a Supervisor
+    listener never takes it for PROCESS_GROUP_ADDED or _REMOVED. `added` and `removed` are
+    process names (removed in the order they went, the highest number first)."""
+
+    process: ClassVar[None] = None
+    group: str
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return "PROCESS_GROUP_SCALED"
+
+    def payload(self) -> str:
+        return (
+            f"groupname:{self.group} added:{','.join(self.added)} "
+            f"removed:{','.join(self.removed)}\n"
+        )
+
+
+@dataclass(frozen=True)
 class ProcessHealthChanged:
     """A process's health changed (vigil-only: under VIGIL_EVENT, never sent to Supervisor
     listeners). `output` is what the last check saw."""

@@ -8,9 +8,9 @@ the new number until the next ``update``, which reconciles it to the file's nump
 way (services/updates.py).
 
 The group is not removed and added again, so no PROCESS_GROUP_REMOVED or _ADDED is sent: a
-Supervisor listener takes those for the group going away or coming. Each new instance says
-itself with its PROCESS_STATE events; getAllProcessInfo and the JSON API show the group as it
-is now.
+Supervisor listener takes those for the group going away or coming. The vigil-only
+PROCESS_GROUP_SCALED says which instances came and went; each new instance also says itself
+with its PROCESS_STATE events; getAllProcessInfo and the JSON API show the group as it is now.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from vigil.core.naming import make_namespec
 from vigil.faults import Faults, RPCError
 from vigil.runtime.supervisor import ProcessGroup, Supervisor
 from vigil.services.rolling import Control, Step, natural_key
-from vigil.services.updates import is_program, start_one, stop_one
+from vigil.services.updates import announce_instances, is_program, start_one, stop_one
 
 
 @dataclass
@@ -75,10 +75,12 @@ class Scaler:
         if name in self._scaling:
             raise RPCError(Faults.FAILED, f"{name} is being scaled already")
         self._scaling.add(name)
+        before = list(group.runners)
         try:
             return await self._scale(group, numprocs)
         finally:
             self._scaling.discard(name)
+            announce_instances(self._supervisor, name, before)
 
     async def _scale(self, group: ProcessGroup, numprocs: int) -> ScaleResult:
         built = {process.name: process for process in self._instances(group, numprocs)}

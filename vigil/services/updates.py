@@ -24,6 +24,7 @@ from typing import Any
 
 from vigil.config.diff import IN_PLACE_OPTIONS, GroupChanges, diff, group_changes
 from vigil.config.model import Config, GroupConfig, GroupKind, ProcessConfig, UpdateStrategy
+from vigil.core.events import ProcessGroupScaled
 from vigil.core.naming import make_namespec
 from vigil.core.states import RUNNING_STATES
 from vigil.faults import Faults, RPCError
@@ -160,8 +161,26 @@ class GroupUpdates:
         if how == RESTART:
             await self._replace_group(wanted, result)
             return result
+        before = list(active.runners)
+        try:
+            await self._by_process(active, wanted, config, changes, how, result)
+        finally:
+            announce_instances(self._supervisor, name, before)
+        return result
+
+    async def _by_process(
+        self,
+        active: ProcessGroup,
+        wanted: GroupConfig,
+        config: Config,
+        changes: GroupChanges,
+        how: str,
+        result: UpdateResult,
+    ) -> None:
+        """Kept, given options in place, restarted, removed or added, one process at a time;
+        the group takes its configuration once all of it is done."""
         if not await self._remove(active, changes.removed, result):
-            return result
+            return
         restarted = list(changes.restarted)
         if config.supervisord.update_in_place:
             for process_name in changes.in_place:
@@ -169,11 +188,10 @@ class GroupUpdates:
         else:
             restarted.extend(changes.in_place)  # Supervisor's: any change restarts
         if not await self._restart(wanted, sorted(restarted, key=natural_key), how, result):
-            return result
+            return
         await self._add(wanted, changes.added, result)
         self._supervisor.retarget_group(wanted)
         active.scaled = False
-        return result
 
     async def _replace_group(self, wanted: GroupConfig, result: UpdateResult) -> None:
         """Supervisor's update of a changed group: stop all, remove, add back."""
@@ -244,6 +262,17 @@ class GroupUpdates:
         for namespec, started in zip(namespecs, outcomes, strict=True):
             if not started and result.failed is None:
                 result.failed, result.reason = namespec, "it did not start"
+
+
+def announce_instances(supervisor: Supervisor, group: str, before: list[str]) -> None:
+    """PROCESS_GROUP_SCALED when the group's instances are not those of `before` any more
+    (the dashboard drops the rows of the removed ones; new ones say themselves with their
+    PROCESS_STATE events)."""
+    runners = supervisor.groups[group].runners if group in supervisor.groups else {}
+    added = sorted((n for n in runners if n not in before), key=natural_key)
+    removed = sorted((n for n in before if n not in runners), key=natural_key, reverse=True)
+    if added or removed:
+        supervisor.context.bus.publish(ProcessGroupScaled(group, tuple(added), tuple(removed)))
 
 
 async def stop_one(control: Control, namespec: str, steps: list[Step]) -> bool:
