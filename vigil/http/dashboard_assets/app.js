@@ -96,7 +96,8 @@ function onEvent(event) {
     if (store.applyState(event)) refetchSoon(event.group === event.process ? event.process : `${event.group}:${event.process}`);
     else readAllSoon();
     daemon.changed();
-  } else if (type === "PROCESS_GROUP_ADDED" || type === "PROCESS_GROUP_REMOVED") {
+  } else if (type === "PROCESS_GROUP_ADDED" || type === "PROCESS_GROUP_REMOVED" || type === "PROCESS_GROUP_SCALED") {
+    // a group came or went, or instances of one did (a scale): the list is read again
     readAllSoon();
     daemon.changed();
   } else if (type.startsWith("SUPERVISOR_STATE_CHANGE")) {

@@ -104,8 +104,8 @@ function exitText(doc) {
 
 function extraText(doc) {
   const parts = [];
-  if (doc.ready === true) parts.push("ready");
-  else if (doc.ready === false) parts.push("not ready");
+  // the readiness probe as configured ("tcp://127.0.0.1:8000", "notify"), null without one
+  if (typeof doc.ready === "string" && doc.ready) parts.push(`ready = ${doc.ready}`);
   if (typeof doc.health === "string" && doc.health) parts.push(doc.health);
   else if (doc.health && typeof doc.health === "object" && doc.health.status) parts.push(String(doc.health.status));
   return parts.join(" · ");
