@@ -12,7 +12,7 @@ import dataclasses
 import importlib
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from vigil import SUPERVISOR_COMPAT_VERSION
@@ -23,9 +23,7 @@ from vigil.config.loader import inspect, load
 from vigil.config.model import Config, GroupKind, LogLevel, ProcessConfig
 from vigil.config.search import find_config, not_found_message
 from vigil.core.bus import EventBus
-from vigil.core.events import Channel, SupervisorStateChanged
-from vigil.core.naming import split_namespec
-from vigil.core.ports import LogFollower
+from vigil.core.events import SupervisorStateChanged
 from vigil.core.snapshot import ProcessSnapshot
 from vigil.core.states import SupervisorState
 from vigil.http.listeners import Listener, ServerStartError, bind_all
@@ -41,6 +39,7 @@ from vigil.runtime.lifecycle import Lifecycle, Outcome
 from vigil.runtime.preflight import run_problems, startup_problem
 from vigil.runtime.process import ProcessContext
 from vigil.runtime.reaper import Reaper, become_subreaper
+from vigil.runtime.sd_notify import ServiceNotifier, without_notify_socket
 from vigil.runtime.signals import SignalActions, install_signal_intents
 from vigil.runtime.spawn import close_on_exec_inherited
 from vigil.runtime.supervisor import Supervisor
@@ -55,19 +54,15 @@ from vigil.services.outputs import ProcessOutputs
 from vigil.services.ticks import Ticks
 
 if TYPE_CHECKING:
-    from vigil.http.json_api import Observations
-    from vigil.http.logtail import LogSource
-    from vigil.http.routing import RouteRegistrar
     from vigil.http.server import HttpServer
-    from vigil.services.directory import ProcessDirectory
     from vigil.services.forwarding import Consoles
-    from vigil.services.resources import ResourceReader
-    from vigil.services.rpc.registry import RpcRegistry
+    from vigil.services.programs_up import AutostartUp
 
 PROG = "supervisord"
 # Imported only once the programs are spawned: the HTTP server and the RPC namespaces (with
 # the reload and log-reading code they bring) serve no spawn.
 HTTP_MODULES = (
+    "vigil.http.assembly",
     "vigil.http.json_api",
     "vigil.http.logtail",
     "vigil.http.metrics",
@@ -104,10 +99,18 @@ def server_url(config: Config) -> str | None:
 class Daemon:
     """One life of the daemon, from reading the config to the end of a shutdown or restart."""
 
-    def __init__(self, config: Config, args: DaemonArgs, *, first: bool) -> None:
+    def __init__(
+        self,
+        config: Config,
+        args: DaemonArgs,
+        *,
+        first: bool,
+        notifier: ServiceNotifier | None = None,
+    ) -> None:
         self.config = config
         self.args = args
         self.first = first
+        self.notifier = notifier  # systemd's NOTIFY_SOCKET, when started with one
         self.mainlog: MainLogger | None = None
         self._listeners: list[Listener] | None = None
         self.lifecycle = Lifecycle()
@@ -175,7 +178,13 @@ class Daemon:
         reaper = Reaper(loop, mainlog)
         reaper.install()
         context = ProcessContext(
-            loop, SystemClock(), reaper, bus, mainlog, os.environ, server_url(self.config)
+            loop,
+            SystemClock(),
+            reaper,
+            bus,
+            mainlog,
+            without_notify_socket(os.environ),
+            server_url(self.config),
         )
         outputs = ProcessOutputs(settings, mainlog, bus, self.consoles)
         supervisor = Supervisor(context, outputs)
@@ -198,7 +207,8 @@ class Daemon:
             lambda status, reason: self._essential_ended(status, reason, mainlog),
         )
         remove_signals = self._install_signals(loop, supervisor, mainlog)
-        server = None
+        server: HttpServer | None = None
+        startup: AutostartUp | None = None
         outcome = Outcome(SupervisorState.SHUTDOWN)
         children_file = None
         try:
@@ -208,14 +218,28 @@ class Daemon:
             ticks.start()
             bus.publish(SupervisorStateChanged(running=True))
             supervisor.autostart()
+            startup = self._notify_when_up(bus, supervisor, mainlog)
             # The sockets are bound and queue connections already; the HTTP application
             # loads after the spawns.
-            server = self._http_server(
-                supervisor, outputs, mainlog, bound, feed, Observed(counts, history)
+            assembly = importlib.import_module("vigil.http.assembly")
+            server = assembly.http_server(
+                assembly.ServerParts(
+                    self.config,
+                    self,
+                    supervisor,
+                    outputs,
+                    mainlog,
+                    bound,
+                    feed,
+                    assembly.Observed(counts, history),
+                )
             )
             await server.start()
             outcome = await self.lifecycle.outcome()
         finally:
+            if startup is not None:
+                startup.close()
+            self._notify_ending(outcome, mainlog)
             # whatever ended this life, no child is left behind
             await supervisor.stop_everything(outcome.mood)
             remove_signals()
@@ -237,6 +261,47 @@ class Daemon:
             proc.remove_pidfile(settings.pidfile)
         mainlog.close()
         return outcome
+
+    def _notify_when_up(
+        self, bus: EventBus, supervisor: Supervisor, mainlog: MainLogger
+    ) -> AutostartUp | None:
+        """READY=1 to the service manager once the autostart programs are up (RUNNING, so
+        ready where readiness is configured), STATUS= lines until then."""
+        notifier = self.notifier
+        if notifier is None:
+            return None
+        from vigil.services.programs_up import AutostartUp
+
+        def up(total: int) -> None:
+            notifier.ready(f"Running: {total} program{'s' * (total != 1)} up")
+            _log_unreported(notifier, mainlog)
+
+        def progress(count: int, total: int) -> None:
+            notifier.status(f"Starting: {count} of {total} programs up")
+            _log_unreported(notifier, mainlog)
+
+        _log_unreported(notifier, mainlog)  # MAINPID='s, sent before the log was open
+
+        def find(group: str, name: str) -> tuple[ProcessConfig, ProcessSnapshot] | None:
+            runner = supervisor.find(group, name)
+            return None if runner is None else (runner.config, runner.snapshot())
+
+        def every() -> Iterator[tuple[ProcessConfig, ProcessSnapshot]]:
+            for runner in supervisor.runners():
+                yield runner.config, runner.snapshot()
+
+        return AutostartUp(bus, every, find, up, progress)
+
+    def _notify_ending(self, outcome: Outcome, mainlog: MainLogger) -> None:
+        """RELOADING=1 before a restart's stop (READY=1 follows from the next life),
+        STOPPING=1 before a shutdown's."""
+        if self.notifier is None:
+            return
+        if outcome.mood is SupervisorState.RESTARTING:
+            self.notifier.reloading()
+        else:
+            self.notifier.stopping()
+        _log_unreported(self.notifier, mainlog)
 
     def _essential_ended(self, status: int, reason: str, mainlog: MainLogger) -> None:
         if self.lifecycle.shutdown(status, reason):
@@ -310,74 +375,6 @@ class Daemon:
         assert self.mainlog is not None and self._listeners is not None, "bind() comes first"
         return self.mainlog, self._listeners
 
-    def _http_server(
-        self,
-        supervisor: Supervisor,
-        outputs: ProcessOutputs,
-        mainlog: MainLogger,
-        bound: list[Listener],
-        feed: EventFeed,
-        observed: Observed,
-    ) -> HttpServer:
-        json_api_routes = importlib.import_module("vigil.http.json_api").json_api_routes
-        logtail_routes = importlib.import_module("vigil.http.logtail").logtail_routes
-        rpc_routes = importlib.import_module("vigil.http.rpc_handler").rpc_routes
-        server_class = importlib.import_module("vigil.http.server").HttpServer
-        web_routes = importlib.import_module("vigil.http.web").web_routes
-        from vigil.services.directory import ProcessDirectory
-        from vigil.services.resources import ResourceReader
-        from vigil.services.rpc.registry import RpcRegistry
-        from vigil.services.rpc.supervisor_ns import SupervisorNamespace
-        from vigil.services.rpc.system_ns import SystemNamespace
-        from vigil.services.rpc.vigil_ns import VigilNamespace
-
-        registry = RpcRegistry()
-        registry.add_namespace("system", SystemNamespace(registry))
-        namespace = SupervisorNamespace(supervisor, self)
-        registry.add_namespace("supervisor", namespace)
-        mainlog.log(LogLevel.INFO, "RPC interface 'supervisor' initialized")
-        resources = ResourceReader()
-        registry.add_namespace(
-            "vigil", VigilNamespace(supervisor, resources, observed.history, mainlog.reopen)
-        )
-        directory = ProcessDirectory(supervisor)
-
-        def find_log(namespec: str, channel: str) -> LogSource:
-            group, name = split_namespec(namespec)
-            runner = supervisor.find(group, name or "")
-            log = outputs.log_of(group, name or "", "stdout" if channel == "stdout" else "stderr")
-            if runner is None or log is None:
-                raise KeyError(namespec)
-            return log.path, log.follow
-
-        def find_main_log() -> LogSource:
-            return self.main_log_path(), mainlog.follow
-
-        def follow_log(
-            group: str, name: str, channel: Channel, follower: LogFollower
-        ) -> Callable[[], None] | None:
-            log = outputs.log_of(group, name, channel)
-            return None if log is None else log.follow(follower)
-
-        routes = [
-            rpc_routes(registry, mainlog),
-            logtail_routes(find_log, find_main_log),
-            web_routes(registry, mainlog),
-            json_api_routes(
-                registry,
-                directory,
-                feed,
-                follow_log,
-                namespace.config_changes,
-                observed.observations(resources),
-            ),
-            observed.metrics_routes(directory, resources, outputs, registry),
-        ]
-        server: HttpServer = server_class(
-            routes, self.config.unix_servers, self.config.inet_servers, mainlog, bound=bound
-        )
-        return server
-
     def _install_signals(
         self, loop: asyncio.AbstractEventLoop, supervisor: Supervisor, mainlog: MainLogger
     ) -> Callable[[], None]:
@@ -407,39 +404,10 @@ class Daemon:
             mainlog.log(LogLevel.CRIT, problem)
 
 
-@dataclasses.dataclass(frozen=True)
-class Observed:
-    """What is followed on the bus from the start, for the API and /metrics to show."""
-
-    counts: EventCounts
-    history: ProcessHistory
-
-    def observations(self, resources: ResourceReader) -> Observations:
-        from vigil.http.json_api import Observations
-
-        return Observations(
-            lambda snapshots, complete: resources.read(snapshots, complete=complete),
-            self.history.of,
-        )
-
-    def metrics_routes(
-        self,
-        directory: ProcessDirectory,
-        resources: ResourceReader,
-        outputs: ProcessOutputs,
-        registry: RpcRegistry,
-    ) -> RouteRegistrar:
-        from vigil.http.metrics import MetricSources, metrics_routes
-
-        return metrics_routes(
-            MetricSources(
-                snapshots=directory.all,
-                figures=lambda snapshots: resources.read(snapshots, complete=True),
-                log_bytes=outputs.byte_counts,
-                event_counts=self.counts.counts,
-                rpc_outcomes=registry.outcomes,
-            )
-        )
+def _log_unreported(notifier: ServiceNotifier, mainlog: MainLogger) -> None:
+    reason = notifier.unreported()
+    if reason is not None:
+        mainlog.log(LogLevel.WARN, reason)
 
 
 def _config_of(supervisor: Supervisor, group: str, name: str) -> ProcessConfig | None:
@@ -572,13 +540,16 @@ def _run(args: DaemonArgs) -> int:
         _report(exc.message if isinstance(exc, Fatal) else str(exc))
         return 2
     first = True
+    notifier = ServiceNotifier.from_environment(os.environ)
     while True:
-        daemon = Daemon(config, args, first=first)
+        daemon = Daemon(config, args, first=first, notifier=notifier)
         try:
             asyncio.run(daemon.bind())
             if first and not config.supervisord.nodaemon:
                 # asyncio does not survive a fork inside a running loop: detach between loops
                 proc.daemonize(config.supervisord.directory, config.supervisord.umask)
+                if notifier is not None:
+                    notifier.main_pid()  # the process systemd started is gone
             outcome = asyncio.run(daemon.run())
         except Fatal as exc:
             _report(exc.message)
