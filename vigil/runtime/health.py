@@ -15,7 +15,7 @@ from vigil.core.bus import EventBus
 from vigil.core.events import ProcessHealthChanged
 from vigil.core.health import Health, HealthTracker
 from vigil.core.ports import MainLog
-from vigil.runtime.probes import ProbeTarget, run_probe
+from vigil.runtime.probes import Check, ProbeResult, ProbeTarget, start_check
 
 
 class HealthMonitor:
@@ -42,7 +42,8 @@ class HealthMonitor:
         self.output: str | None = None  # what the last check saw
         self._tracker = HealthTracker(config.healthcheck_retries, config.healthcheck_start_period)
         self._timer: asyncio.TimerHandle | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._check: Check | None = None
+        self._probe_target: ProbeTarget | None = None  # made at the first check, then kept
 
     def start(self) -> None:
         """RUNNING entered: starting, first check one interval from now (as Docker)."""
@@ -55,22 +56,27 @@ class HealthMonitor:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
+        if self._check is not None:
+            self._check.cancel()
+            self._check = None
 
     def _schedule(self) -> None:
-        self._timer = self._loop.call_later(self._config.healthcheck_interval, self._check)
+        self._timer = self._loop.call_later(self._config.healthcheck_interval, self._run)
 
-    def _check(self) -> None:
+    def _run(self) -> None:
+        """One check, on callbacks (no task: see probes.CommandCheck). The program's exec
+        environment is built once: it follows from its configuration alone."""
         self._timer = None
-        self._task = self._loop.create_task(self._run())
-
-    async def _run(self) -> None:
         probe = self._config.healthcheck
         assert probe is not None
-        result = await run_probe(probe, self._target(), self._config.healthcheck_timeout)
-        self._task = None
+        if self._probe_target is None:
+            self._probe_target = self._target()
+        self._check = start_check(
+            probe, self._probe_target, self._config.healthcheck_timeout, self._checked
+        )
+
+    def _checked(self, result: ProbeResult) -> None:
+        self._check = None
         old = self._tracker.state
         changed = self._tracker.record(result.passed, self._loop.time())
         self.state, self.output = self._tracker.state.value, result.output

@@ -6,24 +6,35 @@ the timeout, and a command still running then is killed with its process group. 
 spawned as the program is (its user, environment and directory) and their exits come from
 the daemon's one reaper, like every child's; CommandChild, which does that, also runs the
 program's hooks (runtime/hooks.py).
+
+A health check runs every interval for every program that has one, so `start_check` runs a
+command without a task or a future: its exit (from the reaper), its output (a reader on the
+pipe) and its timeout (one timer) are callbacks that end in one call of `done`. Hundreds of
+``exec:`` checks a second cost the spawns and little beside (see CommandCheck).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import signal
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from vigil.config.model import ProbeKind, ProcessConfig
 from vigil.config.probes import Probe
 from vigil.runtime.command import CommandError, resolve_command
 from vigil.runtime.reaper import Reaper
-from vigil.runtime.spawn import SpawnError, SpawnRequest, spawn
+from vigil.runtime.spawn import Child, SpawnError, SpawnRequest, spawn
 from vigil.runtime.waitstatus import describe_wait_status
 
 OUTPUT_LIMIT = 4096  # bytes of a probe's output kept (Docker keeps as many)
+EOF_GRACE = 0.5  # seconds a command's output may go on after its exit (held by a descendant)
+READS_AT_EXIT = 4  # reads of its pipe tried at once when a command exits
+FIRST_LOOK = 0.1  # seconds a check's command runs before its output is read as it comes
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,23 @@ class ProbeTarget:
     reaper: Reaper
 
 
+Done = Callable[[ProbeResult], None]
+
+
+class Check(Protocol):
+    """A check under way: `cancel` ends it (killing its command) without a result."""
+
+    def cancel(self) -> None: ...
+
+
+def start_check(probe: Probe, target: ProbeTarget, timeout: float, done: Done) -> Check:
+    """Start one check now; `done` gets its result once (from the loop, never from within
+    this call), unless the check is cancelled first."""
+    if probe.kind is ProbeKind.EXEC:
+        return CommandCheck(probe.command, target, timeout, done)
+    return _TaskCheck(run_probe(probe, target, timeout), done)
+
+
 async def run_probe(probe: Probe, target: ProbeTarget, timeout: float) -> ProbeResult:
     """Run one check; never raises (a failure is a result that did not pass)."""
     try:
@@ -55,6 +83,22 @@ async def run_probe(probe: Probe, target: ProbeTarget, timeout: float) -> ProbeR
     except OSError as exc:
         return ProbeResult(False, exc.strerror or str(exc))
     return ProbeResult(False, f"{probe.kind.value} is not a probe that runs")
+
+
+class _TaskCheck:
+    """A socket check, as a task (a connect costs what the task does; no spawn to save)."""
+
+    def __init__(self, probe: Coroutine[Any, Any, ProbeResult], done: Done) -> None:
+        self._task = asyncio.get_running_loop().create_task(probe)
+        self._task.add_done_callback(self._finished)
+        self._done = done
+
+    def _finished(self, task: asyncio.Task[ProbeResult]) -> None:
+        if not task.cancelled():
+            self._done(task.result())
+
+    def cancel(self) -> None:
+        self._task.cancel()
 
 
 async def _tcp(probe: Probe) -> ProbeResult:
@@ -87,23 +131,14 @@ async def _http(probe: Probe) -> ProbeResult:
 
 
 async def _exec(probe: Probe, target: ProbeTarget, timeout: float) -> ProbeResult:
+    """A command check awaited (readiness), on the same callbacks as a health check's."""
+    result: asyncio.Future[ProbeResult] = asyncio.get_running_loop().create_future()
+    check = CommandCheck(probe.command, target, timeout, result.set_result)
     try:
-        command = CommandChild.start(probe.command, target, merge_stderr=True)
-    except CommandFailed as exc:
-        return ProbeResult(False, exc.message)
-    output = _Collector(asyncio.get_running_loop(), command.stdout)
-    try:
-        status = await command.wait(timeout)
-    except asyncio.CancelledError:  # the check is no longer wanted: the command was killed
-        output.close()
+        return await result
+    except asyncio.CancelledError:  # no longer wanted: the command is killed
+        check.cancel()
         raise
-    if status is None:
-        output.close()
-        return ProbeResult(False, f"timed out after {timeout:g} seconds; killed")
-    await output.done(0.5)  # what it wrote before it exited (a descendant may keep the pipe)
-    code, how = describe_wait_status(status)
-    text = output.text()
-    return ProbeResult(code == 0, text if text else how)
 
 
 class CommandFailed(Exception):
@@ -112,6 +147,44 @@ class CommandFailed(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+def spawn_command(command: str, target: ProbeTarget, *, merge_stderr: bool) -> Child:
+    """Spawn `command` as its program is, its stdin closed (the caller watches its pid with
+    the reaper and owns its pipes), or raise CommandFailed (a child that failed before its
+    exec is reaped quietly)."""
+    config = target.config
+    try:
+        filename, argv = resolve_command(command, target.env, config.directory)
+        child = spawn(
+            SpawnRequest(
+                filename,
+                argv,
+                target.env,
+                directory=config.directory,
+                umask=config.umask,
+                uid=config.uid,
+                redirect_stderr=merge_stderr,
+                stdin_fd=_null_input(),
+                death_signal=int(signal.SIGKILL),
+            )
+        )
+    except CommandError as exc:
+        raise CommandFailed(exc.message) from None
+    except SpawnError as exc:
+        if exc.pid:
+            target.reaper.watch(exc.pid, lambda status: None)
+        raise CommandFailed(exc.message) from None
+    if child.stdin is not None:
+        os.close(child.stdin)
+    return child
+
+
+@functools.cache
+def _null_input() -> int:
+    """/dev/null, opened once, as every command's stdin: it reads end of file at once, as a
+    pipe closed at the spawn did, without a pipe made and closed at each check."""
+    return os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
 
 
 class CommandChild:
@@ -131,29 +204,7 @@ class CommandChild:
     @classmethod
     def start(cls, command: str, target: ProbeTarget, *, merge_stderr: bool) -> CommandChild:
         """Spawn `command` now, or raise CommandFailed."""
-        config = target.config
-        try:
-            filename, argv = resolve_command(command, target.env, config.directory)
-            child = spawn(
-                SpawnRequest(
-                    filename,
-                    argv,
-                    target.env,
-                    directory=config.directory,
-                    umask=config.umask,
-                    uid=config.uid,
-                    redirect_stderr=merge_stderr,
-                    death_signal=int(signal.SIGKILL),
-                )
-            )
-        except CommandError as exc:
-            raise CommandFailed(exc.message) from None
-        except SpawnError as exc:
-            if exc.pid:
-                target.reaper.watch(exc.pid, lambda status: None)
-            raise CommandFailed(exc.message) from None
-        if child.stdin is not None:
-            os.close(child.stdin)
+        child = spawn_command(command, target, merge_stderr=merge_stderr)
         exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
 
         def reaped(status: int) -> None:
@@ -186,44 +237,130 @@ class CommandChild:
                 os.killpg(self.pid, signal.SIGKILL)
 
 
-class _Collector:
-    """Reads a command's output pipe as it comes, keeping the first OUTPUT_LIMIT bytes."""
+class CommandCheck:
+    """One command run as a check, on callbacks only: the reaper tells its exit, its output
+    (stderr merged; the first OUTPUT_LIMIT bytes kept) is read when it exits, and one timer
+    at a time watches it: FIRST_LOOK after the spawn, a command still running has its output
+    read as it comes (so that one writing more than a pipe holds is not blocked); at the
+    timeout its process group is killed; once it exited, its output may go on EOF_GRACE
+    more (a descendant may hold the pipe). `done` is called once.
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, fd: int) -> None:
-        self._loop = loop
-        self._fd = fd
+    Most commands end within FIRST_LOOK with their output: one timer, no reader. (As a task
+    awaiting futures under wait_for, reading through a reader, a check cost about twice its
+    spawn.)
+    """
+
+    def __init__(self, command: str, target: ProbeTarget, timeout: float, done: Done) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._done: Done | None = done
+        self._timeout = timeout
         self._data = bytearray()
-        self._eof: asyncio.Future[None] = loop.create_future()
-        os.set_blocking(fd, False)
-        loop.add_reader(fd, self._readable)
+        self._status: int | None = None
+        self._pid = 0
+        self._fd = -1
+        self._reading = False  # a reader is on the pipe
+        self._timer: asyncio.TimerHandle | None = None
+        try:
+            child = spawn_command(command, target, merge_stderr=True)
+        except CommandFailed as exc:
+            self._loop.call_soon(self._finish, ProbeResult(False, exc.message))
+            return
+        self._pid, self._fd = child.pid, child.stdout  # non-blocking, as spawn made it
+        target.reaper.watch(child.pid, self._exited)
+        self._deadline = self._loop.time() + timeout
+        self._timer = self._loop.call_later(min(timeout, FIRST_LOOK), self._look)
+
+    def cancel(self) -> None:
+        """No result wanted any more: kill the command if it runs, release what it holds."""
+        if self._done is None:
+            return
+        self._done = None
+        self._kill()
+        self._release()
+
+    def _look(self) -> None:
+        """Still running after FIRST_LOOK: read its output as it comes, until the timeout."""
+        self._timer = None
+        self._read_as_it_comes()
+        if self._loop.time() >= self._deadline:
+            self._expired()
+        else:
+            self._timer = self._loop.call_at(self._deadline, self._expired)
+
+    def _read_as_it_comes(self) -> None:
+        if not self._reading and self._fd >= 0:
+            self._loop.add_reader(self._fd, self._readable)
+            self._reading = True
 
     def _readable(self) -> None:
+        if self._read() and self._status is not None:
+            self._conclude()
+
+    def _read(self) -> bool | None:
+        """Take what the pipe holds: True at its end (then closed), None if nothing is there
+        now, False after some output."""
         try:
             chunk = os.read(self._fd, 65536)
         except BlockingIOError:
-            return
+            return None
         except OSError:
             chunk = b""
         if not chunk:
-            self.close()
-            return
+            self._close_pipe()
+            return True
         room = OUTPUT_LIMIT - len(self._data)
         if room > 0:
             self._data += chunk[:room]
+        return False
 
-    async def done(self, grace: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(self._eof), grace)
-        self.close()
-
-    def close(self) -> None:
+    def _exited(self, status: int) -> None:
+        if self._done is None:
+            return  # timed out (and killed) or cancelled before
+        self._status = status
+        for _ in range(READS_AT_EXIT):  # its output mostly ends with it: read it now
+            if self._fd < 0 or self._read() is not False:
+                break
         if self._fd < 0:
+            self._conclude()
             return
-        self._loop.remove_reader(self._fd)
-        os.close(self._fd)
-        self._fd = -1
-        if not self._eof.done():
-            self._eof.set_result(None)
+        self._read_as_it_comes()
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self._loop.call_later(EOF_GRACE, self._conclude)
 
-    def text(self) -> str:
-        return self._data.decode("utf-8", "replace").strip()
+    def _expired(self) -> None:
+        self._timer = None
+        self._kill()
+        self._finish(ProbeResult(False, f"timed out after {self._timeout:g} seconds; killed"))
+
+    def _conclude(self) -> None:
+        assert self._status is not None
+        code, how = describe_wait_status(self._status)
+        text = self._data.decode("utf-8", "replace").strip()
+        self._finish(ProbeResult(code == 0, text if text else how))
+
+    def _finish(self, result: ProbeResult) -> None:
+        done, self._done = self._done, None
+        self._release()
+        if done is not None:
+            done(result)
+
+    def _kill(self) -> None:
+        """SIGKILL to its process group, unless it was reaped (its pid may be another's)."""
+        if self._pid and self._status is None:
+            with contextlib.suppress(OSError):
+                os.killpg(self._pid, signal.SIGKILL)
+
+    def _release(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._close_pipe()
+
+    def _close_pipe(self) -> None:
+        if self._fd >= 0:
+            if self._reading:
+                self._loop.remove_reader(self._fd)
+                self._reading = False
+            os.close(self._fd)
+            self._fd = -1
