@@ -18,8 +18,9 @@ from vigil.http.messages import PLAIN_TEXT, Access, Response
 REALM = "default"
 SHA_PREFIX = "{SHA}"
 # What a listener with ``metrics_public = true`` serves without credentials: a Prometheus
-# scraper holding none, and a liveness probe. Read-only; everything else still asks.
-PUBLIC_PATHS = frozenset({"/metrics", "/ok.html"})
+# scraper holding none, a liveness probe and a readiness probe. Read-only; everything else
+# still asks.
+PUBLIC_PATHS = frozenset({"/metrics", "/ok.html", "/ready"})
 PUBLIC_METHODS = frozenset({"GET", "HEAD"})
 
 

@@ -1,4 +1,5 @@
-"""``/metrics``: the daemon and its processes in the Prometheus text format.
+"""``/metrics``: the daemon and its processes in the Prometheus text format; ``/ready``: whether
+they are all up, for an orchestrator's readiness probe.
 
 Everything is read when a scrape asks (the read model, /proc, the counters the services keep);
 nothing runs between scrapes, so an idle daemon stays idle. prometheus-client is loaded at the
@@ -11,6 +12,7 @@ dashboards built on them (only on request: they double the series of a large fle
 from __future__ import annotations
 
 import importlib.util
+import json
 import platform
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from prometheus_client.registry import CollectorRegistry
 
 PATH = "/metrics"
+READY_PATH = "/ready"
 COMPAT = "node_exporter"
 Key = tuple[str, str]
 _LIVE = frozenset({ProcessState.STARTING, ProcessState.RUNNING, ProcessState.STOPPING})
@@ -299,5 +302,26 @@ def metrics_routes(sources: MetricSources) -> RouteRegistrar:
 
     def register(routes: Routes) -> None:
         routes.add(PATH, endpoint.scrape, ("GET",))
+
+    return register
+
+
+def readiness_routes(not_ready: Callable[[], Mapping[str, str]]) -> RouteRegistrar:
+    """``GET /ready``: 200 when every autostart program is up (RUNNING, which with ``ready =``
+    means ready, and healthy where a health check is configured; a oneshot that did its
+    job), 503 naming each one that is not and what it is instead. A Kubernetes readiness
+    probe takes 200-399 as ready; the body is for the people reading why not."""
+
+    async def ready(request: Request) -> Reply:
+        try:
+            waiting = dict(not_ready())
+        except RPCError as fault:  # the daemon is shutting down: nothing should come here
+            waiting = {"supervisord": fault.text}
+        body = json.dumps({"ready": not waiting, "not_ready": waiting}, sort_keys=True)
+        headers = {"Content-Type": "application/json", "Cache-Control": "no-store"}
+        return Response(503 if waiting else 200, body.encode() + b"\n", headers)
+
+    def register(routes: Routes) -> None:
+        routes.add(READY_PATH, ready, ("GET",))
 
     return register
