@@ -218,3 +218,34 @@ def test_reread_is_supervisors_without_update_in_place(tmp_path: Path, cleanup: 
     assert _all_running(sock, ["w"])["w"] != pid  # Supervisor's: any change restarts
     unix_proxy(sock).supervisor.shutdown()
     wait_until(lambda: not sock.exists(), what="the daemon's exit")
+
+
+def test_a_scaled_group_is_reconciled_and_its_changes_applied_in_place(
+    tmp_path: Path, cleanup: Started
+) -> None:
+    conf = config(
+        tmp_path,
+        f"[supervisorctl]\nserverurl=unix://{tmp_path}/s.sock\n"
+        "[program:w]\ncommand=sleep 1000\nnumprocs=2\nprocess_name=w_%(process_num)d\n"
+        "startsecs=0\nautorestart=true\n",
+    )
+    conf.write_text(
+        conf.read_text().replace("loglevel=debug", "loglevel=debug\nupdate_in_place=true")
+    )
+    sock = tmp_path / "s.sock"
+    cleanup.append(start_daemonized(conf))
+    before = _all_running(sock, ["w_0", "w_1"])
+    assert call(sock, "POST", "/groups/w/scale", {"numprocs": 3}).status == 200
+    conf.write_text(conf.read_text().replace("autorestart=true", "autorestart=false"))
+    reread = run_ctl("vigil", ["-c", str(conf), "reread"])
+    assert reread.stdout == "w: changed (in place: w:w_0, w:w_1; remove: w:w_2)\n"
+    update = run_ctl("vigil", ["-c", str(conf), "update"])
+    assert update.stdout.splitlines() == [
+        "w:w_2: stopped",
+        "w:w_2: removed",
+        "w: updated process group (reconcile)",
+    ], update
+    assert _all_running(sock, ["w_0", "w_1"]) == before
+    assert sorted(_infos(sock)) == ["w_0", "w_1"]
+    unix_proxy(sock).supervisor.shutdown()
+    wait_until(lambda: not sock.exists(), what="the daemon's exit")

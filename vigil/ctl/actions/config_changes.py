@@ -136,14 +136,24 @@ def in_place_notes(ctl: Controller) -> dict[str, str]:
 
 
 def _in_place_note(group: Mapping[str, Any]) -> str:
+    """``(in place)`` or ``(restart)`` when that is all; else each part with its processes:
+    ``(in place: web:web_0; restart: web:web_1; remove: web:web_2)``."""
     name = str(group["name"])
-    in_place = [make_namespec(name, str(p)) for p in group["in_place"]]
-    restarted = [make_namespec(name, str(p)) for p in group["restarted"]]
-    if in_place and not restarted:
-        return "(in place)"
-    if not in_place:
+    parts = {
+        label: [make_namespec(name, str(p)) for p in group[key]]
+        for label, key in (
+            ("in place", "in_place"),
+            ("restart", "restarted"),
+            ("add", "added"),
+            ("remove", "removed"),
+        )
+    }
+    present = [label for label, names in parts.items() if names]
+    if group["how"] in ("in place", "restart"):  # every change applied in place, or none
+        return f"({group['how']})"
+    if present == ["restart"]:
         return "(restart)"
-    return f"(in place: {', '.join(in_place)}; restart: {', '.join(restarted)})"
+    return "(" + "; ".join(f"{label}: {', '.join(parts[label])}" for label in present) + ")"
 
 
 class UpdateAction(Action):
