@@ -2,7 +2,8 @@
 
 A pump reads one child channel in large chunks whenever the loop says it is readable and hands
 each chunk, in order, to its sink. It keeps reading until end of file, so output a child (or a
-grandchild holding the pipe) writes just before exiting is never dropped.
+grandchild holding the pipe) writes just before exiting is never dropped; at end of file a sink
+that holds partial lines is told (``ended_stream``), so it sends them out then.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import errno
 import fcntl
 import os
 from collections.abc import Callable
+from typing import Protocol, runtime_checkable
 
 from vigil.core.ports import OutputSink
 
@@ -23,6 +25,14 @@ READ_SIZE = 1 << 16
 LARGE_READ_SIZE = 1 << 20
 F_SETPIPE_SZ = 1031
 READS_PER_WAKEUP = 4  # then yield, so one flooding child cannot starve the others
+
+
+@runtime_checkable
+class StreamEndAware(Protocol):
+    """A sink that holds partial lines and must hear when its stream ended (one run of the
+    child), not only when it is closed (the process removed)."""
+
+    def ended_stream(self) -> None: ...
 
 
 class OutputPump:
@@ -69,6 +79,8 @@ class OutputPump:
             data = b""
         if not data:
             self.close()
+            if isinstance(self._sink, StreamEndAware):  # at end of file only: rare
+                self._sink.ended_stream()
             if self._on_eof is not None:
                 self._on_eof()
             return False

@@ -286,6 +286,18 @@ class ChildLog:
             raise
         self._followers.truncated()
 
+    def ended_stream(self) -> None:
+        """The child's end of the pipe closed (its run ended): a line held for its newline
+        by a line-by-line consumer (forwarded output, syslog) goes out now, so a last line
+        without one does not wait for the next run and join its first line. The file gets
+        the bytes as they came: Supervisor's log of a run ending mid-line ends mid-line."""
+        if self._closed:
+            return
+        if self._forward is not None:
+            self._forward.finish()
+        if self._syslog is not None:
+            self._syslog.finish()
+
     def close(self) -> None:
         """End of output: release held bytes (token prefix, ESC, partial syslog line), close."""
         if self._closed:
