@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 import syslog
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from vigil.config.model import LogLevel, ProcessConfig
@@ -285,6 +285,17 @@ class ChildLog:
             self._attempt(self._file.create)
             raise
         self._followers.truncated()
+
+    def set_rotation(self, maxbytes: int, backups: int) -> None:
+        """Rotate at `maxbytes` keeping `backups` files from now on (an update that changes
+        only these applies them in place, without restarting the program). A file already
+        past a lower `maxbytes` rotates at the next write; backups beyond a lower count are
+        left where they are (Supervisor never deletes them either) and are no longer
+        shifted."""
+        self.settings = replace(self.settings, maxbytes=maxbytes, backups=backups)
+        if isinstance(self._file, RotatingFile):
+            self._file.maxbytes = maxbytes
+            self._file.backups = backups
 
     def ended_stream(self) -> None:
         """The child's end of the pipe closed (its run ended): a line held for its newline
