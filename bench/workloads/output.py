@@ -5,6 +5,12 @@ byte (watched with stat, not by asking the daemon). Every log is then checked by
 against the stream that was written; for the rotated log, the retained files concatenated
 must be exactly the tail of that stream. The floor copies the same writer's pipe to a file
 with os.read/os.write in a plain loop.
+
+``output.single_timestamped`` is the single writer with ``stdout_logfile_timestamps = true``
+(vigil only: Supervisor has no such key). Each line then gains a 25-byte stamp, so the log
+cannot be compared with the stream: its size is counted instead (the stream's size plus 25
+bytes per line), and the throughput is the stream's size over the time, as for
+``output.single``, so the two figures divide into the cost of the stamps.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from bench.writer import CHUNK, first_mismatch, stream
 WRITER = Path(__file__).resolve().parent.parent / "writer.py"
 SLOWEST_RATE = 2 * MIB  # bytes per second below which a run is declared stuck
 SIZE_POLL = 0.002
+STAMP_BYTES = len(b"2024-05-01T12:00:00.123Z ")  # before each line, with its space
 
 
 def _timeout(total: int) -> float:
@@ -52,6 +59,12 @@ class OutputWorkload(Workload):
                 has_floor=True,
             ),
             self.metric(
+                "single_timestamped",
+                "the same child, stdout_logfile_timestamps = true (vigil only)",
+                "MiB/s",
+                higher_is_better=True,
+            ),
+            self.metric(
                 "many",
                 f"{many} children write {_mib(sizes.many_bytes)} each",
                 "MiB/s",
@@ -76,6 +89,16 @@ class OutputWorkload(Workload):
                     "command": _writer_command(sizes.single_bytes),
                     "stdout_logfile": tmp / "single.log",
                     "stdout_logfile_maxbytes": 0,
+                    **common,
+                },
+            )
+            + program_section(
+                "stamped",
+                {
+                    "command": _writer_command(sizes.single_bytes),
+                    "stdout_logfile": tmp / "stamped.log",
+                    "stdout_logfile_maxbytes": 0,
+                    "stdout_logfile_timestamps": "true",
                     **common,
                 },
             )
@@ -111,6 +134,9 @@ class OutputWorkload(Workload):
                 daemon, "startProcess", "single", ["single"], single, sizes.single_bytes
             )
             out["output.single"] = [sizes.single_bytes / MIB / elapsed]
+            if side is Side.VIGIL:
+                elapsed = _timed_stamped(daemon, tmp / "stamped.log", sizes.single_bytes)
+                out["output.single_timestamped"] = [sizes.single_bytes / MIB / elapsed]
             numbers = range(sizes.many_children)
             many = [tmp / f"many_{number:02d}.log" for number in numbers]
             names = [f"many:many_{number:02d}" for number in numbers]
@@ -172,6 +198,30 @@ def _timed_output(
             raise BenchError(f"{daemon.side}: {log.name}: {problem}")
     for process in processes:
         _wait_exited(daemon, process)
+    return elapsed
+
+
+def _timed_stamped(daemon: Daemon, log: Path, total: int) -> float:
+    """Start the timestamped writer; seconds until its log holds the stream and a stamp per
+    line, counted: the stamps make a byte-for-byte comparison impossible."""
+    newlines, last = 0, b"\n"
+    for piece in stream(total):
+        newlines += piece.count(b"\n")
+        last = piece[-1:]
+    lines = newlines + (last != b"\n")  # a last line without its newline is stamped too
+    expected = total + lines * STAMP_BYTES
+    started = time.perf_counter()
+    daemon.call("supervisor.startProcess", "stamped", False)
+    wait_for(
+        lambda: _size(log) >= expected,
+        timeout=_timeout(expected),
+        interval=SIZE_POLL,
+        what=f"{daemon.side}: the timestamped log to hold {expected} bytes",
+    )
+    elapsed = time.perf_counter() - started
+    _wait_exited(daemon, "stamped")
+    if _size(log) != expected:
+        raise BenchError(f"{daemon.side}: stamped.log: {_size(log)} bytes, not {expected}")
     return elapsed
 
 

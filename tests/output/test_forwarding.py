@@ -66,8 +66,8 @@ def test_forwarded_lines_may_carry_a_timestamp(pipe: tuple[int, ConsoleStream]) 
 def test_lines_split_across_reads_are_stamped_once() -> None:
     times = iter([0.5, 1.0, 2.0, 3.0])
     stamper = LineStamper(clock=lambda: next(times))
-    out = stamper.feed(b"first\nsec") + stamper.feed(b"ond\n") + stamper.feed(b"\nthird")
-    out += stamper.feed(b"!\n")
+    pieces = [b"first\nsec", b"ond\n", b"\nthird", b"!\n"]
+    out = b"".join(bytes(stamper.feed(piece)) for piece in pieces)
     assert out == (
         b"1970-01-01T00:00:00.500Z first\n"
         b"1970-01-01T00:00:00.500Z second\n"

@@ -359,22 +359,24 @@ class ChildLog:
     def _write_file(self, data: bytes) -> None:
         if self._forward is not None:
             self._forward.feed(data)
+        out: bytes | memoryview = data
         if self._stamper is not None:
-            data = self._stamper.feed(data)
+            out = self._stamper.feed(data)
         if self._followers:
-            self._followers.publish(data)  # what the file gets (or would: NONE), as it gets it
+            # what the file gets (or would: NONE), as it gets it
+            self._followers.publish(out if isinstance(out, bytes) else bytes(out))
         file = self._file
         if file is None:
             return
         if not file.is_open and not self._attempt(file.open):
-            self._lost += len(data)
-            self.dropped_total += len(data)
+            self._lost += len(out)
+            self.dropped_total += len(out)
             return
         before = file.written_total
         try:
-            file.write(data)
+            file.write(out)
         except OSError as exc:
-            self._failed(exc, len(data) - (file.written_total - before))
+            self._failed(exc, len(out) - (file.written_total - before))
             return
         if self.error is not None:
             self._recovered()

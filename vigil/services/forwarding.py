@@ -42,13 +42,13 @@ class ConsoleStream:
     def __init__(self, fd: int, limit: int = CONSOLE_BACKLOG_LIMIT) -> None:
         self.fd = fd
         self.limit = limit
-        self._pending: deque[bytes] = deque()
+        self._pending: deque[bytes | memoryview] = deque()
         self._pending_bytes = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._nonblocking = False
         self._checked = False
 
-    def write(self, block: bytes) -> None:
+    def write(self, block: bytes | memoryview) -> None:
         if not self._checked:
             self._prepare()
         if self._pending:
@@ -72,7 +72,7 @@ class ConsoleStream:
         except (OSError, RuntimeError):
             pass
 
-    def _write_now(self, block: bytes) -> int:
+    def _write_now(self, block: bytes | memoryview) -> int:
         view = memoryview(block)
         written = 0
         while written < len(block):
@@ -86,7 +86,7 @@ class ConsoleStream:
                 return len(block)  # stdout closed (EPIPE): nobody reads it any more
         return written
 
-    def _queue(self, block: bytes) -> None:
+    def _queue(self, block: bytes | memoryview) -> None:
         self._pending.append(block)
         self._pending_bytes += len(block)
         if self._pending_bytes > self.limit:
@@ -192,12 +192,14 @@ class LineForwarder:
         self._partial = b""
 
     def _send(self, lines: bytes) -> None:
-        """Whole lines, each ending in a newline, prefixed in one replace."""
+        """Whole lines, each ending in a newline, prefixed in one replace; the prefix before
+        the first line comes from the newline put before them, and the one after the last
+        is cut off by a view's bound (slices and concatenations would each copy it all)."""
         prefix = self._prefix
         if self._format is not None:
             prefix = self._format(self._clock()) + b" " + prefix
-        body = lines[:-1].replace(b"\n", b"\n" + prefix)
-        self._console.write(prefix + body + b"\n")
+        out = (b"\n" + lines).replace(b"\n", b"\n" + prefix)
+        self._console.write(memoryview(out)[1 : len(out) - len(prefix)])
 
 
 class ConsoleText(io.TextIOBase):

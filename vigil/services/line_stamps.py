@@ -3,7 +3,8 @@
 ``stdout_logfile_timestamps`` (Supervisor #553, #773, #1002, #1436) puts an RFC 3339 time in
 UTC with milliseconds before each line of a child log: ``2024-05-01T12:00:00.123Z ``. The work
 is per chunk, never per byte: one ``bytes.replace`` inserts the stamp after every newline,
-and the time is formatted once per chunk (the date part once per second). A line cut across
+and the time is formatted once per chunk (the date part once per second); the result is
+handed on as a view, without copying it again. A line cut across
 two reads is stamped once, with the time its first part arrived.
 """
 
@@ -41,14 +42,21 @@ class LineStamper:
         self._format = Rfc3339()
         self._at_line_start = True
 
-    def feed(self, data: bytes) -> bytes:
+    def feed(self, data: bytes) -> bytes | memoryview:
+        """`data` with its lines stamped. A view of one new buffer: the stamp before the first
+        line and the one after a final newline are cut by the view's bounds, not by slicing
+        and concatenating copies (each a fresh allocation of the whole chunk, which cost six
+        times the ``replace`` itself on 1 MiB chunks)."""
         if not data:
             return data
         stamp = self._format(self._clock()) + b" "
-        out = data.replace(b"\n", b"\n" + stamp)
-        if data.endswith(b"\n"):
-            out = out[: -len(stamp)]  # the next line is stamped when it comes
         if self._at_line_start:
-            out = stamp + out
+            out = (b"\n" + data).replace(b"\n", b"\n" + stamp)
+            start = 1
+        else:
+            out = data.replace(b"\n", b"\n" + stamp)
+            start = 0
         self._at_line_start = data.endswith(b"\n")
-        return out
+        # the next line is stamped when it comes, with its own time
+        end = len(out) - len(stamp) if self._at_line_start else len(out)
+        return memoryview(out)[start:end]

@@ -215,7 +215,7 @@ class RotatingFile:
         if fd is not None:
             os.close(fd)
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | memoryview) -> None:
         """Write all of ``data``, then rotate if the file has reached ``maxbytes``."""
         fd = self.fileno()
         view = memoryview(data)

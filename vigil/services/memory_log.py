@@ -37,7 +37,7 @@ class MemoryFile:
         if self._fd is None:
             raise OSError("the memory log is closed")
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | memoryview) -> None:
         fd = self._fd
         if fd is None:
             raise OSError("the memory log is closed")
