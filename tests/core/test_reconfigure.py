@@ -3,13 +3,12 @@ its state, pid, counts and any pending deadline, and decides from then on with t
 
 from __future__ import annotations
 
+from tests.core.test_machine import changes, program, reconfigure, running
 from vigil.clock import FakeClock
 from vigil.config.model import AutoRestart, Backoff
 from vigil.config.probes import ready_probe
 from vigil.core.machine import Kill, ProcessMachine, Spawn, StateChange
 from vigil.core.states import ProcessState as S
-
-from tests.core.test_machine import changes, program, reconfigure, running
 
 
 def _machine(**options: object) -> tuple[ProcessMachine, FakeClock]:
@@ -74,7 +73,7 @@ def test_startretries_raised_in_place_gives_more_retries() -> None:
 
 
 def test_startretries_forever_in_place_explains_the_pending_wait() -> None:
-    m, clock = _machine(startretries=3)
+    m, _clock = _machine(startretries=3)
     m.start()
     m.spawn_failed("x")
     reconfigure(m, startretries=-1)
@@ -98,4 +97,4 @@ def test_a_start_in_progress_keeps_its_readiness_rule_the_next_start_takes_the_n
     clock.advance(5)
     m.deadline_reached()
     assert m.state is S.STARTING
-    assert [c for c in m.ready() if isinstance(c, StateChange)][0].new is S.RUNNING
+    assert next(c for c in m.ready() if isinstance(c, StateChange)).new is S.RUNNING
