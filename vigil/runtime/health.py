@@ -15,7 +15,7 @@ from vigil.core.bus import EventBus
 from vigil.core.events import ProcessHealthChanged
 from vigil.core.health import Health, HealthTracker
 from vigil.core.ports import MainLog
-from vigil.runtime.probes import Check, ProbeResult, ProbeTarget, start_check
+from vigil.runtime.probes import Check, FoundCommand, ProbeResult, ProbeTarget, start_check
 
 
 class HealthMonitor:
@@ -44,12 +44,15 @@ class HealthMonitor:
         self._timer: asyncio.TimerHandle | None = None
         self._check: Check | None = None
         self._probe_target: ProbeTarget | None = None  # made at the first check, then kept
+        self._command: FoundCommand | None = None  # an exec: check's, searched once a run
 
     def start(self) -> None:
         """RUNNING entered: starting, first check one interval from now (as Docker)."""
         self.stop()
         self._tracker.reset(self._loop.time())
         self.state, self.output = Health.STARTING.value, None
+        probe = self._config.healthcheck
+        self._command = None if probe is None or not probe.command else FoundCommand(probe.command)
         self._schedule()
 
     def stop(self) -> None:
@@ -65,14 +68,19 @@ class HealthMonitor:
 
     def _run(self) -> None:
         """One check, on callbacks (no task: see probes.CommandCheck). The program's exec
-        environment is built once: it follows from its configuration alone."""
+        environment is built once: it follows from its configuration alone; an exec: check's
+        command is searched in PATH once a run (see probes.FoundCommand)."""
         self._timer = None
         probe = self._config.healthcheck
         assert probe is not None
         if self._probe_target is None:
             self._probe_target = self._target()
         self._check = start_check(
-            probe, self._probe_target, self._config.healthcheck_timeout, self._checked
+            probe,
+            self._probe_target,
+            self._config.healthcheck_timeout,
+            self._checked,
+            self._command,
         )
 
     def _checked(self, result: ProbeResult) -> None:

@@ -61,11 +61,18 @@ class Check(Protocol):
     def cancel(self) -> None: ...
 
 
-def start_check(probe: Probe, target: ProbeTarget, timeout: float, done: Done) -> Check:
+def start_check(
+    probe: Probe,
+    target: ProbeTarget,
+    timeout: float,
+    done: Done,
+    command: FoundCommand | None = None,
+) -> Check:
     """Start one check now; `done` gets its result once (from the loop, never from within
-    this call), unless the check is cancelled first."""
+    this call), unless the check is cancelled first. `command`: where an exec: probe's
+    command was found by the check before (see FoundCommand)."""
     if probe.kind is ProbeKind.EXEC:
-        return CommandCheck(probe.command, target, timeout, done)
+        return CommandCheck(command or probe.command, target, timeout, done)
     return _TaskCheck(run_probe(probe, target, timeout), done)
 
 
@@ -149,13 +156,41 @@ class CommandFailed(Exception):
         self.message = message
 
 
-def spawn_command(command: str, target: ProbeTarget, *, merge_stderr: bool) -> Child:
-    """Spawn `command` as its program is, its stdin closed (the caller watches its pid with
-    the reaper and owns its pipes), or raise CommandFailed (a child that failed before its
-    exec is reaped quietly)."""
-    config = target.config
+class FoundCommand:
+    """Where a command was found, kept for the checks that run it again and again (the PATH
+    search, a few system calls per folder, cost as much as the rest of a check in Python).
+    The owner makes a new one when it wants the search done again (health checks: at each
+    RUNNING); a spawn that fails searches again at once, so its message is the one a fresh
+    search gives (a command removed since: "can't find command")."""
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+        self.found: tuple[str, list[str]] | None = None
+
+
+def spawn_command(command: str | FoundCommand, target: ProbeTarget, *, merge_stderr: bool) -> Child:
+    """Spawn `command` as its program is, its stdin /dev/null (the caller watches its pid
+    with the reaper and owns its pipes), or raise CommandFailed (a child that failed before
+    its exec is reaped quietly)."""
+    found = command if isinstance(command, FoundCommand) else FoundCommand(command)
     try:
-        filename, argv = resolve_command(command, target.env, config.directory)
+        if found.found is not None:
+            try:
+                return _spawn(found.found, target, merge_stderr)
+            except CommandFailed:
+                found.found = None  # moved or removed: search again, now
+        words = resolve_command(found.command, target.env, target.config.directory)
+        child = _spawn(words, target, merge_stderr)
+    except CommandError as exc:
+        raise CommandFailed(exc.message) from None
+    found.found = words
+    return child
+
+
+def _spawn(words: tuple[str, list[str]], target: ProbeTarget, merge_stderr: bool) -> Child:
+    config = target.config
+    filename, argv = words
+    try:
         child = spawn(
             SpawnRequest(
                 filename,
@@ -169,8 +204,6 @@ def spawn_command(command: str, target: ProbeTarget, *, merge_stderr: bool) -> C
                 death_signal=int(signal.SIGKILL),
             )
         )
-    except CommandError as exc:
-        raise CommandFailed(exc.message) from None
     except SpawnError as exc:
         if exc.pid:
             target.reaper.watch(exc.pid, lambda status: None)
@@ -250,7 +283,9 @@ class CommandCheck:
     spawn.)
     """
 
-    def __init__(self, command: str, target: ProbeTarget, timeout: float, done: Done) -> None:
+    def __init__(
+        self, command: str | FoundCommand, target: ProbeTarget, timeout: float, done: Done
+    ) -> None:
         self._loop = asyncio.get_running_loop()
         self._done: Done | None = done
         self._timeout = timeout
