@@ -22,13 +22,12 @@ from vigil.config.datatypes import SYSLOG, ConversionError
 from vigil.config.env_files import env_file_paths, read_env_files
 from vigil.config.errors import Problem
 from vigil.config.expand import environment_names
-from vigil.config.fcgi import socket_config
+from vigil.config.fcgi import read_fcgi_socket
 from vigil.config.host_keys import HOST_OPTIONS, merged_environment, user_environment
 from vigil.config.ini import Entry, IniDocument
 from vigil.config.model import (
     AUTO,
     Auto,
-    FcgiSocketConfig,
     GroupConfig,
     GroupKind,
     KillMode,
@@ -264,7 +263,7 @@ class GroupReader:
     def _fcgi_program(self, section: str) -> GroupConfig:
         name = self.section_name(section)
         priority = self._group_value(section, "priority", dt.integer, DEFAULT_GROUP_PRIORITY)
-        socket = self._fcgi_socket(section, name)
+        socket = read_fcgi_socket(self.reader, section, self._group_names(), name)
         processes = self._processes(section, name)
         return GroupConfig(
             name,
@@ -274,41 +273,6 @@ class GroupReader:
             fcgi_socket=socket,
             source=self.source(section),
         )
-
-    def _fcgi_socket(self, section: str, program_name: str) -> FcgiSocketConfig | None:
-        reader, names = self.reader, self._group_names()
-        user = reader.text(section, "user", names)
-        uid = (
-            None if user is None else reader.converted(section, "user", dt.name_to_uid, user, None)
-        )
-        backlog_text = reader.text(section, "socket_backlog", names)
-        backlog: int | None = None
-        if backlog_text is not None:
-            backlog = reader.converted(section, "socket_backlog", dt.integer, backlog_text, None)
-            if backlog is not None and not 1 <= backlog <= 65535:
-                reader.error(section, f"Invalid socket_backlog value {backlog}", "socket_backlog")
-        owner = self._optional(
-            section, "socket_owner", dt.colon_separated_user_group, "Invalid socket_owner value"
-        )
-        mode = self._optional(section, "socket_mode", dt.octal, "Invalid socket_mode value")
-        url = reader.text(section, "socket", {**names, "program_name": program_name})
-        if not url:
-            if url is not None or reader.document.get(section, "socket") is None:
-                reader.error(section, f'[{section}] section requires a "socket" line', "socket")
-            return None
-        try:
-            return socket_config(url, uid, owner, mode, backlog)
-        except ConversionError as exc:
-            reader.error(section, f"{exc} in [{section}] socket", "socket")
-            return None
-
-    def _optional(
-        self, section: str, option: str, conv: Callable[[str], T], message: str
-    ) -> T | None:
-        text = self.reader.text(section, option, self._group_names())
-        if text is None:
-            return None
-        return self.reader.converted(section, option, conv, text, None, f"{message} {text}")
 
     # processes of one program section
 
