@@ -27,13 +27,15 @@ SIGNALS = textwrap.dedent(
     for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(number, ended)
     signal.signal(signal.SIGUSR1, lambda number, frame: sys.exit(3))
+    print("up", flush=True)
     while True:
         signal.pause()
     """
 )
 # Ignores SIGTERM: only SIGKILL, stopwaitsecs after the stop signal, ends it.
 STUBBORN = (
-    "import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nwhile True: signal.pause()\n"
+    "import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nprint('up', flush=True)\n"
+    "while True: signal.pause()\n"
 )
 
 # (before, after) of each program's changing lines
@@ -68,7 +70,10 @@ RESTARTING = {
 }
 
 
-EXTRA = {"health": "healthcheck=exec:true", "sig": "stdout_logfile={tmp}/sig.log"}
+EXTRA = {
+    "health": "healthcheck=exec:true",
+    **{name: f"stdout_logfile={{tmp}}/{name}.log" for name in ("auto", "codes", "sig", "patient")},
+}
 
 
 def _write(
@@ -119,6 +124,9 @@ def test_in_place_options_keep_the_pid_and_take_effect(tmp_path: Path, cleanup: 
     sock = tmp_path / "s.sock"
     cleanup.append(start_daemonized(conf))
     before = _all_running(sock, COMMANDS)
+    for name in ("auto", "codes", "sig", "patient"):  # their signal handlers are in place
+        log = tmp_path / f"{name}.log"
+        wait_until(lambda log=log: log.exists() and "up" in log.read_text(), what=f"{log} up")
     assert call(sock, "GET", "/processes/health").json()["health"]["status"] == "starting"
 
     _write(tmp_path, COMMANDS, True, IN_PLACE)

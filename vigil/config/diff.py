@@ -95,8 +95,9 @@ IN_PLACE_OPTIONS = frozenset(
     }
 )
 # What a group holds beside its processes that can change without restarting them: its
-# priority, and which events a listener pool subscribes to.
-IN_PLACE_GROUP_OPTIONS = frozenset({"priority", "events"})
+# priority. (A listener pool's `events` are subscribed when its group is added, so a change
+# of them replaces the group, as Supervisor does.)
+IN_PLACE_GROUP_OPTIONS = frozenset({"priority"})
 
 
 @dataclass(frozen=True)
