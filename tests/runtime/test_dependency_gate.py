@@ -20,18 +20,16 @@ WIDTH = 12
 
 
 def group(name: str, count: int = 1, **options: object) -> GroupConfig:
-    """`count` processes of `sleep 100` (RUNNING at once: startsecs 0), not started by
-    themselves; named like the group when there is one, else name_00, name_01..."""
+    """`count` processes of `sleep 100` (RUNNING at once unless `startsecs` says otherwise),
+    not started by themselves; named like the group when there is one, else name_00, name_01..."""
     names = [name] if count == 1 else [f"{name}_{n:02d}" for n in range(count)]
+    settings: dict[str, object] = {"startsecs": 0, "autostart": False, "stopwaitsecs": 5}
     processes = tuple(
         ProcessConfig(
             name=each,
             group=name,
             command="sleep 100",
-            startsecs=0,
-            autostart=False,
-            stopwaitsecs=5,
-            **options,  # type: ignore[arg-type]
+            **{**settings, **options},  # type: ignore[arg-type]
         )
         for each in names
     )
@@ -70,9 +68,10 @@ def runners(supervisor: Supervisor, name: str) -> list[ProcessRunner]:
 async def test_a_change_checks_only_the_dependents_waiting_on_what_changed(
     harness: Harness, supervisor: Supervisor
 ) -> None:
-    """WIDTH dependents each wait for the same WIDTH processes: one process changing costs
-    one check per dependent waiting on it, not a decision over every target (which made a
-    chain of layers quadratic in their width)."""
+    """WIDTH dependents (one program) each wait for the same WIDTH processes: they share
+    what they wait for, and one process changing costs one check of its own pair, not a
+    decision over every target for every dependent (which made a chain of layers quadratic
+    in their width)."""
     per_event: list[int] = []
     at_start: list[int] = []
     harness.bus.subscribe("PROCESS_STATE", lambda e: at_start.append(gate_of(supervisor).checks))
@@ -86,7 +85,7 @@ async def test_a_change_checks_only_the_dependents_waiting_on_what_changed(
     harness.bus.subscribe("PROCESS_STATE", after)
     for runner in runners(supervisor, "app"):
         supervisor.start(runner)
-    assert gate.checks == WIDTH * WIDTH  # each wait checked every target once, as it began
+    assert gate.checks == WIDTH  # every target checked once, as the first wait began
     assert runners(supervisor, "app")[0].waiting_for == ", ".join(
         f"db:db_{n:02d} (running)" for n in range(WIDTH)
     )
@@ -95,8 +94,8 @@ async def test_a_change_checks_only_the_dependents_waiting_on_what_changed(
     for runner in runners(supervisor, "app"):
         await harness.reach(runner, S.RUNNING)
     assert len(per_event) >= 2 * WIDTH  # db's STARTING and RUNNING, app's own
-    assert max(per_event) <= WIDTH, per_event  # one check per dependent waiting on it
-    assert gate.checks <= WIDTH * WIDTH + 2 * WIDTH * WIDTH
+    assert max(per_event) == 1, per_event  # its own pair, once for all its dependents
+    assert gate.checks <= WIDTH + len(per_event)
     assert all(r.waiting_for is None for r in runners(supervisor, "app"))
 
 
@@ -175,3 +174,23 @@ async def test_binds_to_still_stops_and_starts_after_a_group_was_removed(
     assert app.waiting_for == "db (running)"
     db.start()
     await harness.reach(app, S.RUNNING)
+
+
+async def test_programs_waiting_on_one_process_are_each_decided_by_their_condition(
+    harness: Harness, supervisor: Supervisor
+) -> None:
+    supervisor.add_group(group("db", startsecs=1))  # STARTING for a second, then RUNNING
+    supervisor.add_group(group("early", 2, depends_on=waits_for("db", Condition.STARTED)))
+    supervisor.add_group(group("late", 2, depends_on=waits_for("db", Condition.RUNNING)))
+    for name in ("early", "late"):
+        for runner in runners(supervisor, name):
+            supervisor.start(runner)
+    assert gate_of(supervisor).checks == 2  # one need per program, db checked once for each
+    (db,) = runners(supervisor, "db")
+    db.start()
+    assert all(r.state in (S.STARTING, S.RUNNING) for r in runners(supervisor, "early"))
+    assert all(r.state is S.STOPPED for r in runners(supervisor, "late"))
+    assert runners(supervisor, "late")[1].waiting_for == "db (running)"
+    for runner in runners(supervisor, "late"):
+        await harness.reach(runner, S.STARTING, S.RUNNING)
+    assert db.state is S.RUNNING
