@@ -32,6 +32,8 @@ SIGNALS = textwrap.dedent(
         signal.pause()
     """
 )
+# Echoes its stdin to its stdout.
+ECHO = "import sys\nfor line in sys.stdin:\n    sys.stdout.write(line)\n"
 # Ignores SIGTERM: only SIGKILL, stopwaitsecs after the stop signal, ends it.
 STUBBORN = (
     "import signal\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nprint('up', flush=True)\n"
@@ -49,6 +51,10 @@ IN_PLACE = {
         "startsecs=30\nstartretries=-1\nbackoff=fixed\nbackoff_delay=500",
     ),
     "health": ("healthcheck_interval=1000", "healthcheck_interval=0.2"),
+    "rotation": (
+        "stdout_logfile_maxbytes=1MB\nstdout_logfile_backups=2",
+        "stdout_logfile_maxbytes=100\nstdout_logfile_backups=2",
+    ),
 }
 COMMANDS = {
     "auto": "python3 {tmp}/signals.py",
@@ -57,6 +63,7 @@ COMMANDS = {
     "patient": "python3 {tmp}/stubborn.py",
     "retry": "sh -c 'test -e {tmp}/ok && exec sleep 1000; exit 1'",
     "health": "sleep 1000",
+    "rotation": "python3 -u {tmp}/echo.py",
 }
 RESTARTING = {
     "command": ("command=sleep 1000", "command=sleep 1001"),
@@ -66,13 +73,15 @@ RESTARTING = {
     "umask": ("umask=022", "umask=077"),
     "redirect": ("redirect_stderr=false", "redirect_stderr=true"),
     "logfile": ("stdout_logfile={tmp}/a.log", "stdout_logfile={tmp}/b.log"),
-    "rotation": ("stdout_logfile_maxbytes=1MB", "stdout_logfile_maxbytes=2MB"),
 }
 
 
 EXTRA = {
     "health": "healthcheck=exec:true",
-    **{name: f"stdout_logfile={{tmp}}/{name}.log" for name in ("auto", "codes", "sig", "patient")},
+    **{
+        name: f"stdout_logfile={{tmp}}/{name}.log"
+        for name in ("auto", "codes", "sig", "patient", "rotation")
+    },
 }
 
 
@@ -119,6 +128,7 @@ def _state(sock: Path, name: str) -> str:
 def test_in_place_options_keep_the_pid_and_take_effect(tmp_path: Path, cleanup: Started) -> None:
     (tmp_path / "signals.py").write_text(SIGNALS)
     (tmp_path / "stubborn.py").write_text(STUBBORN)
+    (tmp_path / "echo.py").write_text(ECHO)
     (tmp_path / "ok").write_text("")
     conf = _write(tmp_path, COMMANDS, False, IN_PLACE)
     sock = tmp_path / "s.sock"
@@ -178,6 +188,13 @@ def test_in_place_options_keep_the_pid_and_take_effect(tmp_path: Path, cleanup: 
         what="health checked at its new interval",
     )
     assert unix_proxy(sock).supervisor.getProcessInfo("health")["pid"] == before["health"]
+    # stdout_logfile_maxbytes=100 (was 1MB): 150 bytes of output rotate the log
+    line = "x" * 49 + "\n"
+    for _ in range(3):
+        unix_proxy(sock).supervisor.sendProcessStdin("rotation", line)
+    backup = tmp_path / "rotation.log.1"
+    wait_until(backup.exists, what="the log rotated at its new size")
+    assert unix_proxy(sock).supervisor.getProcessInfo("rotation")["pid"] == before["rotation"]
     unix_proxy(sock).supervisor.shutdown()
     wait_until(lambda: not sock.exists(), what="the daemon's exit")
 

@@ -40,6 +40,9 @@ class MemorySink:
     def clear(self) -> None:
         self.data.clear()
 
+    def set_rotation(self, maxbytes: int, backups: int) -> None:
+        self.rotation = (maxbytes, backups)
+
     def close(self) -> None:
         self.closed = True
 

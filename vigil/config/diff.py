@@ -92,6 +92,10 @@ IN_PLACE_OPTIONS = frozenset(
         "healthcheck_start_period",
         "healthcheck_action",
         "essential",
+        "stdout_logfile_maxbytes",
+        "stdout_logfile_backups",
+        "stderr_logfile_maxbytes",
+        "stderr_logfile_backups",
     }
 )
 # What a group holds beside its processes that can change without restarting them: its

@@ -57,3 +57,7 @@ class ChannelLog(OutputSink, Protocol):
 
     def follow(self, follower: LogFollower) -> Callable[[], None]:
         """Tell ``follower`` of what is written to the log from now on; the result stops."""
+
+    def set_rotation(self, maxbytes: int, backups: int) -> None:
+        """Rotate at ``maxbytes`` keeping ``backups`` files from now on (an update applied in
+        place); a channel without a file of its own ignores it."""

@@ -202,6 +202,8 @@ class ProcessRunner:
                 self._health = None
             if self.machine.state is ProcessState.RUNNING and config.healthcheck is not None:
                 self._start_health()
+        for log, channel in zip(self._logs, ("stdout", "stderr"), strict=True):
+            log.set_rotation(*_rotation(config, channel))
         if (old.pre_start, old.post_stop, old.hook_timeout) != (
             config.pre_start,
             config.post_stop,
@@ -607,3 +609,9 @@ def _health_options(config: ProcessConfig) -> tuple[object, ...]:
         config.healthcheck_start_period,
         config.healthcheck_action,
     )
+
+
+def _rotation(config: ProcessConfig, channel: str) -> tuple[int, int]:
+    if channel == "stdout":
+        return config.stdout_logfile_maxbytes, config.stdout_logfile_backups
+    return config.stderr_logfile_maxbytes, config.stderr_logfile_backups

@@ -376,5 +376,8 @@ class ListenerStdout:
     def follow(self, follower: LogFollower) -> Callable[[], None]:
         return self._file.follow(follower)
 
+    def set_rotation(self, maxbytes: int, backups: int) -> None:
+        self._file.set_rotation(maxbytes, backups)
+
     def close(self) -> None:
         self._file.close()
