@@ -178,3 +178,25 @@ def test_a_limit_the_kernel_refuses_is_a_spawn_error_naming_it(
     main_log = (tmp_path / "d.log").read_text()
     assert "could not set rlimit_nofile: Operation not permitted" in main_log
     rpc.supervisor.shutdown()
+
+
+def test_hooks_and_checks_run_with_the_programs_limits(tmp_path: Path, cleanup: Started) -> None:
+    """A pre_start hook (and so every command run as the program: post_stop, exec: probes)
+    gets the program's limits and nice, as the program does."""
+    hook = f"/bin/sh -c 'ulimit -Sn > {tmp_path}/hook.txt; cut -d\\) -f2 /proc/$$/stat >> {tmp_path}/hook.txt'"
+    conf = config(
+        tmp_path,
+        textwrap.dedent(f"""
+        [program:hooked]
+        command=sleep 1000
+        startsecs=0
+        rlimit_nofile=900:1800
+        nice=5
+        pre_start={hook}
+        """),
+    )
+    cleanup.append(start_daemonized(conf))
+    running_pid(conf, "hooked")
+    report = (tmp_path / "hook.txt").read_text().split()
+    assert report[0] == "900"
+    assert report[1 + 16] == "5"  # field 19 of stat, the 17th after the command: nice

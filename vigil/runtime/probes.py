@@ -202,6 +202,7 @@ def _spawn(words: tuple[str, list[str]], target: ProbeTarget, merge_stderr: bool
                 redirect_stderr=merge_stderr,
                 stdin_fd=_null_input(),
                 death_signal=int(signal.SIGKILL),
+                program=config,  # its limits, nice, OOM score and user environment
             )
         )
     except SpawnError as exc:

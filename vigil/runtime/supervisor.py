@@ -132,6 +132,7 @@ class Supervisor:
         runner = group.runners[process.name] = self._runner(group, process)
         self._gate_for((process,))
         group.config = dataclasses.replace(group.config, processes=group.process_configs())
+        self._regroup()
         return runner
 
     def drop_process(self, group_name: str, name: str) -> bool:
@@ -143,7 +144,14 @@ class Supervisor:
         runner.close()
         del group.runners[name]
         group.config = dataclasses.replace(group.config, processes=group.process_configs())
+        self._regroup()
         return True
+
+    def _regroup(self) -> None:
+        """The processes a dependency names (``group:*``) changed without a group being
+        added or removed: the waits resolve their targets again."""
+        if self.dependencies is not None:
+            self.dependencies.regroup()
 
     def retarget_group(self, config: GroupConfig) -> None:
         """Take `config` as the group's once its processes are the configured ones (an update
