@@ -97,7 +97,10 @@ def http_server(parts: ServerParts) -> HttpServer:
     mainlog.log(LogLevel.INFO, "RPC interface 'supervisor' initialized")
     resources = ResourceReader()
     registry.add_namespace(
-        "vigil", VigilNamespace(supervisor, resources, parts.observed.history, mainlog.reopen)
+        "vigil",
+        VigilNamespace(
+            supervisor, resources, parts.observed.history, mainlog.reopen, parts.daemon
+        ),
     )
     directory = ProcessDirectory(supervisor)
 
@@ -131,7 +134,6 @@ def http_server(parts: ServerParts) -> HttpServer:
             directory,
             parts.feed,
             follow_log,
-            namespace.config_changes,
             parts.observed.observations(resources),
         ),
         parts.observed.metrics_routes(directory, resources, outputs, registry),

@@ -41,7 +41,6 @@ PREFIX = "/api/v1"
 MAX_BODY = 1024 * 1024  # a stdin write or a small JSON document
 DEFAULT_LOG_BYTES = 64 * 1024
 ACTIONS = ("start", "stop", "restart", "signal", "stdin", "clear", "reopen")
-ConfigChanges = Callable[[], tuple[list[str], list[str], list[str]]]
 Key = tuple[str, str]
 
 
@@ -584,11 +583,7 @@ def json_api_routes(
     directory: ProcessDirectory,
     feed: EventFeed,
     follow: Follow,
-    config_changes: ConfigChanges,
     observations: Observations,
 ) -> RouteRegistrar:
-    """The JSON API's routes. `config_changes` is no longer used (GET /config/diff asks
-    vigil.getConfigChanges, which also says what applies in place); the composition root
-    still passes it."""
-    del config_changes
+    """The JSON API's routes."""
     return JsonApi(rpc, directory, feed, follow, observations).register

@@ -77,7 +77,6 @@ class Supervisor:
         self._logs = logs
         self.dependencies: DependencyGate | None = None  # made by the first depends_on
         # set by the RPC interface that rereads the files (see ConfigSource)
-        self.config_source: ConfigSource | None = None
 
     # -- groups ---------------------------------------------------------------------------
 

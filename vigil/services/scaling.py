@@ -27,7 +27,7 @@ from vigil.config.model import Config, ProcessConfig
 from vigil.config.programs import NUMPROCS_LIMIT, program_instances
 from vigil.core.naming import make_namespec
 from vigil.faults import Faults, RPCError
-from vigil.runtime.supervisor import ProcessGroup, Supervisor
+from vigil.runtime.supervisor import ConfigSource, ProcessGroup, Supervisor
 from vigil.services.rolling import Control, Step, natural_key
 from vigil.services.updates import announce_instances, is_program, start_one, stop_one
 
@@ -54,9 +54,10 @@ class ScaleResult:
 
 
 class Scaler:
-    def __init__(self, supervisor: Supervisor, control: Control) -> None:
+    def __init__(self, supervisor: Supervisor, control: Control, source: ConfigSource) -> None:
         self._supervisor = supervisor
         self._control = control
+        self._config_source = source
         self._scaling: set[str] = set()
 
     async def scale(self, name: str, numprocs: object) -> ScaleResult:
@@ -110,9 +111,7 @@ class Scaler:
 
     def _instances(self, group: ProcessGroup, numprocs: int) -> list[ProcessConfig]:
         """The program's processes for `numprocs`, from the configuration files as they are."""
-        source = self._supervisor.config_source
-        if source is None:
-            raise RPCError(Faults.FAILED, "the configuration files are not known here")
+        source = self._config_source
         section = f"program:{group.name}"
         try:
             inspection = inspect(source.config.path)

@@ -87,8 +87,6 @@ class SupervisorNamespace(ProcessControl):
     def __init__(self, supervisor: Supervisor, daemon: DaemonControl) -> None:
         self.supervisor = supervisor
         self.daemon = daemon
-        # what rereads the files is what changes groups at run time (vigil.* scale, update)
-        supervisor.config_source = daemon
 
     # -- the daemon -----------------------------------------------------------------------
 
@@ -189,12 +187,6 @@ class SupervisorNamespace(ProcessControl):
         self._check_running()
         self.daemon.config = self._reread()
         return [list(self.pending_changes(self.daemon.config))]
-
-    def config_changes(self) -> tuple[list[str], list[str], list[str]]:
-        """(added, changed, removed): what ``update`` would do with the file as it is now,
-        without keeping what was read (unlike reloadConfig: a look, not a reread)."""
-        self._check_running()
-        return self.pending_changes(self._reread())
 
     def pending_changes(self, config: Config) -> tuple[list[str], list[str], list[str]]:
         active = tuple(group.config for group in self.supervisor.groups.values())

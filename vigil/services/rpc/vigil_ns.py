@@ -15,7 +15,7 @@ from vigil.config.errors import ConfigError
 from vigil.core.naming import make_namespec
 from vigil.faults import Faults, RPCError
 from vigil.runtime.process import ProcessRunner
-from vigil.runtime.supervisor import Supervisor
+from vigil.runtime.supervisor import ConfigSource, Supervisor
 from vigil.services.history import ProcessHistory
 from vigil.services.resources import ResourceReader
 from vigil.services.rolling import RollPlan, Rolls, roll_document
@@ -41,8 +41,11 @@ class VigilNamespace(ProcessLookup):
         resources: ResourceReader,
         history: ProcessHistory,
         reopen_main_log: Callable[[], None],
+        config_source: ConfigSource,
     ) -> None:
         self.supervisor = supervisor
+        # what rereads the files: update and scale change groups to what they say
+        self._config_source = config_source
         self._resources = resources
         self._history = history
         self._reopen_main_log = reopen_main_log
@@ -50,7 +53,7 @@ class VigilNamespace(ProcessLookup):
         control = _Control(supervisor)
         self._rolls = Rolls(control, supervisor)
         self._updates = GroupUpdates(supervisor, control, self._rolls)
-        self._scaler = Scaler(supervisor, control)
+        self._scaler = Scaler(supervisor, control, config_source)
 
     def _named(self, name: str) -> list[ProcessRunner]:
         """One process, a group (``group:*`` or ``group:``) or ``all``; BAD_NAME otherwise."""
@@ -164,9 +167,7 @@ class VigilNamespace(ProcessLookup):
         @return struct result name, how, done, failed, reason, kept, added, removed, steps
         """
         self._check_running()
-        source = self.supervisor.config_source
-        if source is None:
-            raise RPCError(Faults.FAILED, "the configuration files are not known here")
+        source = self._config_source
         outcome = await self._updates.update(name, source.config, RollPlan())
         return outcome.document()
 
@@ -181,9 +182,7 @@ class VigilNamespace(ProcessLookup):
         @return struct changes added, changed, removed, update_in_place, groups
         """
         self._check_running()
-        source = self.supervisor.config_source
-        if source is None:
-            raise RPCError(Faults.FAILED, "the configuration files are not known here")
+        source = self._config_source
         if not reread:
             return describe_changes(self.supervisor, source.config)
         try:
