@@ -183,7 +183,8 @@ def test_a_limit_the_kernel_refuses_is_a_spawn_error_naming_it(
 def test_hooks_and_checks_run_with_the_programs_limits(tmp_path: Path, cleanup: Started) -> None:
     """A pre_start hook (and so every command run as the program: post_stop, exec: probes)
     gets the program's limits and nice, as the program does."""
-    hook = f"/bin/sh -c 'ulimit -Sn > {tmp_path}/hook.txt; cut -d\\) -f2 /proc/$$/stat >> {tmp_path}/hook.txt'"
+    out = tmp_path / "hook.txt"
+    hook = f"/bin/sh -c 'ulimit -Sn > {out}; cut -d\\) -f2 /proc/$$/stat >> {out}'"
     conf = config(
         tmp_path,
         textwrap.dedent(f"""
