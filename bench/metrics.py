@@ -19,6 +19,7 @@ class Metric:
     unit: str
     higher_is_better: bool = False
     has_floor: bool = False  # a plain-Python floor is measured beside the two daemons
+    vigil_only: bool = False  # uses what Supervisor does not have: no figure of its own
 
 
 @dataclass(frozen=True)

@@ -83,9 +83,9 @@ def rows(results: Results) -> list[tuple[str, ...]]:
             (
                 metric.label,
                 unit,
-                spread(results.summary(metric.name, Side.SUPERVISOR)),
+                "—" if metric.vigil_only else spread(results.summary(metric.name, Side.SUPERVISOR)),
                 spread(results.summary(metric.name, Side.VIGIL)),
-                _ratio_cell(results, metric, value),
+                "—" if metric.vigil_only else _ratio_cell(results, metric, value),
                 floor,
                 goal,
                 met,

@@ -63,6 +63,7 @@ class OutputWorkload(Workload):
                 "the same child, stdout_logfile_timestamps = true (vigil only)",
                 "MiB/s",
                 higher_is_better=True,
+                vigil_only=True,
             ),
             self.metric(
                 "many",

@@ -61,9 +61,11 @@ def read_env_files(paths: tuple[str, ...]) -> dict[str, str]:
             raise EnvFileError(
                 f"env_file {path}: no such file (a leading '-' allows that)"
             ) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-            raise EnvFileError(f"env_file {path}: {reason or exc}") from None
+        except ValueError as exc:  # a NUL in the path; UnicodeDecodeError is one too
+            reason = "not UTF-8 text" if isinstance(exc, UnicodeDecodeError) else str(exc)
+            raise EnvFileError(f"env_file {path!r}: {reason}") from None
+        except OSError as exc:
+            raise EnvFileError(f"env_file {path}: {exc.strerror or exc}") from None
         found.update(parse_env(text, path))
     return found
 
