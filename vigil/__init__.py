@@ -6,6 +6,12 @@ __version__ = "0.1.0"
 DISTRIBUTION = "vigil-supervisor"
 
 # The Supervisor release whose wire contract vigil implements. Clients (supervisorctl,
-# dashboards) read it through getSupervisorVersion and `supervisord -v`.
+# dashboards) read it through getSupervisorVersion (`supervisorctl version`).
 SUPERVISOR_COMPAT_VERSION = "4.3.0"
 API_VERSION = "3.0"
+
+
+def version_text() -> str:
+    """What ``--version`` of each command says: the distribution to install and upgrade, and
+    the Supervisor release whose interface it speaks."""
+    return f"{DISTRIBUTION} {__version__} (Supervisor {SUPERVISOR_COMPAT_VERSION} compatible)"

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from vigil import SUPERVISOR_COMPAT_VERSION
+from vigil import version_text
 from vigil.clock import SystemClock
 from vigil.config.cli import USAGE, DaemonArgs, UsageError, parse_daemon_args
 from vigil.config.errors import ConfigError
@@ -515,7 +515,7 @@ def supervisord_main(argv: Sequence[str] | None = None) -> None:
         sys.stdout.write(USAGE % {"prog": PROG} + "\n")
         sys.exit(0)
     if args.version:
-        print(SUPERVISOR_COMPAT_VERSION)
+        print(version_text())
         sys.exit(0)
     if args.check_config:
         sys.exit(_check_only(args))

@@ -11,6 +11,12 @@ def sample() -> str:
 
 
 def main() -> None:
+    # Supervisor's prints the sample whatever the arguments; --version is vigil's addition
+    if sys.argv[1:] == ["--version"]:
+        from vigil import version_text
+
+        sys.stdout.write(version_text() + "\n")
+        return
     sys.stdout.write(sample())
 
 

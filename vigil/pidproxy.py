@@ -81,6 +81,11 @@ def usage(argv0: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv if argv is None else argv)
+    if args[1:] == ["--version"]:
+        from vigil import version_text
+
+        print(version_text())
+        sys.exit(0)
     if len(args) < 3:
         print(usage(args[0] if args else "pidproxy"))
         sys.exit(1)

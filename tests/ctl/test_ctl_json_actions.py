@@ -249,10 +249,10 @@ def test_version_verbose_tells_vigil_from_supervisor(daemon: TestDaemon) -> None
         server = (
             "Supervisor 4.3.0 (supervisord)"
             if daemon.kind == "supervisor"
-            else f"vigil {__version__} (supervisord, Supervisor 4.3.0 compatible)"
+            else f"vigil-supervisor {__version__} (supervisord, Supervisor 4.3.0 compatible)"
         )
         assert (result.stdout, result.stderr, result.status) == (
-            f"vigil {__version__} (supervisorctl)\n{server}\n",
+            f"vigil-supervisor {__version__} (supervisorctl)\n{server}\n",
             "",
             0,
         )

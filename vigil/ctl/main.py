@@ -7,7 +7,13 @@ import sys
 
 from vigil.ctl.actions import builtin_actions
 from vigil.ctl.controller import Controller
-from vigil.ctl.options import HELP_TEXT, HelpRequested, UsageError, parse_command_line
+from vigil.ctl.options import (
+    HELP_TEXT,
+    HelpRequested,
+    UsageError,
+    VersionRequested,
+    parse_command_line,
+)
 from vigil.ctl.settings import ClientSettings, resolve_settings
 
 COMPLETION = "completion"
@@ -37,6 +43,11 @@ def main(argv: list[str] | None = None) -> None:
             settings, warnings = resolve_settings(command_line, program)
     except HelpRequested:
         sys.stdout.write(HELP_TEXT.replace("%s", program) + "\n")
+        sys.exit(0)
+    except VersionRequested:
+        from vigil import version_text
+
+        sys.stdout.write(version_text() + "\n")
         sys.exit(0)
     except UsageError as error:
         sys.stderr.write(f"Error: {error}\nFor help, use {program} -h\n")

@@ -63,7 +63,7 @@ _HELP_OPTIONS = frozenset({"-h", "-?", "--help"})
 
 # vigil's additions, matched only when a word is not a prefix of one of Supervisor's options
 # (``--co`` stays ``--configuration``). Each takes an optional ``=VALUE``.
-ADDED_LONG_OPTIONS = ("color",)
+ADDED_LONG_OPTIONS = ("color", "version")
 COLOR_MODES = ("auto", "always", "never")
 # ``--color`` alone: colour whatever stdout is, as ``ls --color`` does.
 COLOR_WITHOUT_VALUE = "always"
@@ -75,6 +75,10 @@ class UsageError(Exception):
 
 class HelpRequested(Exception):
     """``-h``: print the help text and exit 0."""
+
+
+class VersionRequested(Exception):
+    """``--version`` (vigil's; Supervisor's supervisorctl has none): print it and exit 0."""
 
 
 class CommandLine:
@@ -99,6 +103,8 @@ def parse_command_line(argv: list[str]) -> CommandLine:
     for option, value in pairs:
         if option in _HELP_OPTIONS:
             raise HelpRequested()
+        if option == "--version":
+            raise VersionRequested()
         if option == "--color":
             if line.color is not None:
                 raise UsageError(f"conflicting command line option {option!r}")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from vigil import __version__
+from vigil import DISTRIBUTION, __version__
 from vigil.config.probes import Probe
 from vigil.config.values import ProbeKind
 from vigil.core.events import Channel
@@ -156,6 +156,7 @@ class JsonApi:
         return json_response(
             {
                 "implementation": "vigil",
+                "distribution": DISTRIBUTION,
                 "version": __version__,
                 "supervisor_version": await self._rpc.call("supervisor.getSupervisorVersion", []),
                 "api_version": await self._rpc.call("supervisor.getAPIVersion", []),

@@ -51,6 +51,7 @@ SCHEMAS: dict[str, Any] = {
     "Daemon": _object(
         {
             "implementation": {"type": "string", "const": "vigil"},
+            "distribution": {"type": "string"},
             "version": {"type": "string"},
             "supervisor_version": {"type": "string"},
             "api_version": {"type": "string"},

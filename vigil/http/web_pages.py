@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from vigil import SUPERVISOR_COMPAT_VERSION, __version__
+from vigil import DISTRIBUTION, SUPERVISOR_COMPAT_VERSION, __version__
 from vigil.core.naming import make_namespec
 from vigil.core.states import ProcessState
 
@@ -241,4 +241,7 @@ def tail_page(processname: str | None, text: str, limit: int) -> str:
 
 
 def _footer() -> str:
-    return f"vigil {_e(__version__)} &middot; Supervisor {_e(SUPERVISOR_COMPAT_VERSION)} protocol"
+    return (
+        f"{_e(DISTRIBUTION)} {_e(__version__)} &middot; "
+        f"Supervisor {_e(SUPERVISOR_COMPAT_VERSION)} protocol"
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import errno
 
-from vigil import __version__
+from vigil import DISTRIBUTION, __version__
 from vigil.ctl.actions.base import Action, print_json, take_json_flag
 from vigil.ctl.actions.status import StatusAction
 from vigil.ctl.client import VIGIL_SERVER
@@ -61,9 +61,11 @@ class VersionAction(Action):
                 },
             )
             return False
-        ctl.output(f"vigil {__version__} (supervisorctl)")
+        ctl.output(f"{DISTRIBUTION} {__version__} (supervisorctl)")
         if implementation == "vigil":
-            ctl.output(f"vigil {server_version} (supervisord, Supervisor {version} compatible)")
+            ctl.output(
+                f"{DISTRIBUTION} {server_version} (supervisord, Supervisor {version} compatible)"
+            )
         else:
             ctl.output(f"Supervisor {server_version} (supervisord)")
         return False

@@ -47,7 +47,7 @@ export class DaemonInfo {
     document.title = `${doc.identification || "vigil"} · ${this.host || "vigil"}`;
     const facts = [
       ["Host", this.host || "—"],
-      ["Version", doc.version ? `${doc.implementation || "vigil"} ${doc.version}` : "—"],
+      ["Version", doc.version ? `${doc.distribution || doc.implementation || "vigil"} ${doc.version}` : "—"],
       ["PID", doc.pid ? String(doc.pid) : "—"],
       ["State", doc.state ? doc.state.toLowerCase() : "—"],
     ];
