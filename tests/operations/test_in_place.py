@@ -274,3 +274,36 @@ def test_a_scaled_group_is_reconciled_and_its_changes_applied_in_place(
     assert sorted(_infos(sock)) == ["w_0", "w_1"]
     unix_proxy(sock).supervisor.shutdown()
     wait_until(lambda: not sock.exists(), what="the daemon's exit")
+
+
+def test_vigil_only_options_apply_in_place_without_the_setting(
+    tmp_path: Path, cleanup: Started
+) -> None:
+    """Supervisor has no restart policy keys, hooks or health checks: a change of only those
+    keeps the process running even with update_in_place off; one Supervisor option among
+    them restarts it, as Supervisor would."""
+    conf = config(
+        tmp_path,
+        f"[supervisorctl]\nserverurl=unix://{tmp_path}/s.sock\n"
+        "[program:w]\ncommand=sleep 1000\nstartsecs=0\nbackoff_delay=1\nfatal_retry=0\n",
+    )
+    sock = tmp_path / "s.sock"
+    cleanup.append(start_daemonized(conf))
+    pid = _all_running(sock, ["w"])["w"]
+    conf.write_text(
+        conf.read_text().replace(
+            "backoff_delay=1\nfatal_retry=0", "backoff_delay=5\nfatal_retry=60"
+        )
+    )
+    assert run_ctl("vigil", ["-c", str(conf), "reread"]).stdout == "w: changed\n"
+    group = call(sock, "GET", "/config/diff").json()["groups"][0]
+    assert (group["how"], group["in_place"], group["restarted"]) == ("in place", ["w"], [])
+    update = run_ctl("vigil", ["-c", str(conf), "update"])
+    assert update.stdout.splitlines() == ["w: updated process group (in place)"], update
+    assert _all_running(sock, ["w"])["w"] == pid
+    conf.write_text(conf.read_text().replace("backoff_delay=5", "backoff_delay=2\nstartretries=9"))
+    update = run_ctl("vigil", ["-c", str(conf), "update"])
+    assert update.stdout.splitlines() == ["w: stopped", "w: updated process group"], update
+    assert _all_running(sock, ["w"])["w"] != pid
+    unix_proxy(sock).supervisor.shutdown()
+    wait_until(lambda: not sock.exists(), what="the daemon's exit")

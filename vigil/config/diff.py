@@ -98,6 +98,26 @@ IN_PLACE_OPTIONS = frozenset(
         "stderr_logfile_backups",
     }
 )
+# The options of IN_PLACE_OPTIONS that Supervisor does not have: a change of only these is
+# applied in place whatever update_in_place says. There is no Supervisor behaviour to keep
+# for them, and restarting a running program because its backoff or health check interval
+# changed is what the restart policy is meant to spare.
+VIGIL_IN_PLACE_OPTIONS = IN_PLACE_OPTIONS - {
+    "priority",
+    "autostart",
+    "autorestart",
+    "startsecs",
+    "startretries",
+    "exitcodes",
+    "stopsignal",
+    "stopwaitsecs",
+    "stopasgroup",
+    "killasgroup",
+    "stdout_logfile_maxbytes",
+    "stdout_logfile_backups",
+    "stderr_logfile_maxbytes",
+    "stderr_logfile_backups",
+}
 # What a group holds beside its processes that can change without restarting them: its
 # priority. (A listener pool's `events` are subscribed when its group is added, so a change
 # of them replaces the group, as Supervisor does.)
@@ -130,6 +150,14 @@ class GroupChanges:
     def only_in_place(self) -> bool:
         """Whether applying it in place restarts nothing and adds or removes nothing."""
         return not (self.added or self.removed or self.restarted) and self.group_in_place
+
+    @property
+    def only_vigil_options(self) -> bool:
+        """Whether every change is of an option Supervisor does not have and a running
+        process can take (VIGIL_IN_PLACE_OPTIONS), nothing added or removed."""
+        if self.added or self.removed or self.group_options or not self.options:
+            return False
+        return all(set(changed) <= VIGIL_IN_PLACE_OPTIONS for _, changed in self.options)
 
 
 def changed_options(old: object, new: object) -> tuple[str, ...]:

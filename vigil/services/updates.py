@@ -7,6 +7,9 @@ again (#1322, #1637). That stays the way unless something opts out of it:
   at a time, each started with its new configuration before the next is stopped (rolling.py);
 - ``[supervisord] update_in_place = true``: a process whose changed options are all ones a
   running process can take (config/diff.py's IN_PLACE_OPTIONS) gets them without a restart;
+  a group whose only changes are of vigil's own such options (the restart policy, hooks,
+  readiness and health settings: VIGIL_IN_PLACE_OPTIONS) gets them so even without it, since
+  Supervisor has no behaviour of its own to keep for them;
 - a group scaled at run time (scaling.py): its instances are reconciled to the file's
   numprocs, those that remain kept.
 
@@ -75,6 +78,11 @@ def is_program(config: GroupConfig) -> bool:
     return config.kind is GroupKind.PROGRAM and sections == {f"program:{config.name}"}
 
 
+def takes_in_place(config: Config, changes: GroupChanges) -> bool:
+    """Whether the group's processes take their in-place changes without a restart."""
+    return config.supervisord.update_in_place or changes.only_vigil_options
+
+
 def strategy(
     active: ProcessGroup, wanted: GroupConfig, changes: GroupChanges, in_place: bool
 ) -> str:
@@ -99,22 +107,22 @@ def describe_changes(supervisor: Supervisor, config: Config) -> dict[str, Any]:
     changed options of each on either side (reread, GET /config/diff)."""
     active = tuple(group.config for group in supervisor.groups.values())
     found = diff(dataclasses.replace(config, groups=active), config)
-    in_place = config.supervisord.update_in_place
     wanted = {group.name: group for group in config.groups}
     groups = [
-        _group_document(supervisor.groups[name], wanted[name], in_place) for name in found.changed
+        _group_document(supervisor.groups[name], wanted[name], config) for name in found.changed
     ]
     return {
         "added": list(found.added),
         "changed": list(found.changed),
         "removed": list(found.removed),
-        "update_in_place": in_place,
+        "update_in_place": config.supervisord.update_in_place,
         "groups": groups,
     }
 
 
-def _group_document(active: ProcessGroup, wanted: GroupConfig, in_place: bool) -> dict[str, Any]:
+def _group_document(active: ProcessGroup, wanted: GroupConfig, config: Config) -> dict[str, Any]:
     changes = group_changes(active.config, wanted)
+    in_place = takes_in_place(config, changes)
     how = strategy(active, wanted, changes, in_place)
     if how == RESTART:  # the whole group is stopped and added again
         taken: list[str] = []
@@ -156,7 +164,7 @@ class GroupUpdates:
         if wanted is None or active is None:
             raise RPCError(Faults.BAD_NAME, name)
         changes = group_changes(active.config, wanted)
-        how = strategy(active, wanted, changes, config.supervisord.update_in_place)
+        how = strategy(active, wanted, changes, takes_in_place(config, changes))
         result = UpdateResult(name, how, changes)
         if how == RESTART:
             await self._replace_group(wanted, result)
@@ -182,7 +190,7 @@ class GroupUpdates:
         if not await self._remove(active, changes.removed, result):
             return
         restarted = list(changes.restarted)
-        if config.supervisord.update_in_place:
+        if takes_in_place(config, changes):
             for process_name in changes.in_place:
                 active.runners[process_name].reconfigure(_process(wanted, process_name))
         else:
