@@ -31,6 +31,7 @@ from vigil.core.restart_policy import RestartPolicy
 from vigil.core.snapshot import ProcessSnapshot
 from vigil.core.states import ProcessState
 from vigil.runtime.command import CommandError, resolve_command
+from vigil.runtime.deadline_timer import DeadlineTimer
 from vigil.runtime.pipes import OutputPump, StdinClosed, StdinWriter
 from vigil.runtime.process_context import ProcessContext, child_environment
 from vigil.runtime.process_tree import ProcessTree
@@ -64,8 +65,7 @@ class ProcessRunner:
         self._stdin_socket = stdin_socket
         self._pumps: list[OutputPump] = []
         self._stdin: StdinWriter | None = None
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_at: float | None = None
+        self._timer = DeadlineTimer(context.loop, context.clock.monotonic, self._deadline)
         self._waiters: list[tuple[Callable[[ProcessState], bool], asyncio.Future[None]]] = []
         self._child_start_time: int | None = 0  # None: not read from /proc yet
         self._tree = (
@@ -280,7 +280,7 @@ class ProcessRunner:
 
     def close(self) -> None:
         """Release pipes, timer and sinks once the process is gone for good."""
-        self._cancel_timer()
+        self._timer.cancel()
         self._end_watch()
         if self._health is not None:
             self._health.stop()
@@ -316,7 +316,7 @@ class ProcessRunner:
                 self._announce(effect)
             elif isinstance(effect, Log):
                 self._ctx.log.log(effect.level, effect.message)
-        self._arm()
+        self._timer.arm(self.machine.deadline)
 
     def _start_run(self) -> None:
         """Spawn now, or once the last post_stop and this run's pre_start are done."""
@@ -575,29 +575,8 @@ class ProcessRunner:
     def _debug(self, message: str) -> None:
         self._ctx.log.log(LogLevel.DEBG, message)
 
-    # -- the one timer --------------------------------------------------------------------
-
-    def _arm(self) -> None:
-        deadline = self.machine.deadline
-        if deadline == self._timer_at and self._timer is not None:
-            return
-        self._cancel_timer()
-        if deadline is None:
-            return
-        delay = max(0.0, deadline - self._ctx.clock.monotonic())
-        self._timer_at = deadline
-        self._timer = self._ctx.loop.call_later(delay, self._deadline)
-
     def _deadline(self) -> None:
-        self._timer = None
-        self._timer_at = None
         self._apply(self.machine.deadline_reached())
-
-    def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = None
-        self._timer_at = None
 
 
 def _health_options(config: ProcessConfig) -> tuple[object, ...]:

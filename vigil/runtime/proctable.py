@@ -28,8 +28,9 @@ class ProcEntry:
     start_time: int  # clock ticks after boot, /proc/PID/stat field 22
 
 
-def read_entry(pid: int) -> ProcEntry | None:
-    """The /proc figures of one process, or None if it is gone (or a zombie)."""
+def stat_fields(pid: int) -> list[bytes] | None:
+    """The fields of ``/proc/PID/stat`` after the command name (the state first: field 3 of
+    proc(5) is index 0 here), or None when the process is gone."""
     try:
         # os.open and one read: a buffered file object would add an fstat, an ioctl and two
         # seeks to a look taken at every spawn
@@ -43,8 +44,13 @@ def read_entry(pid: int) -> ProcEntry | None:
     finally:
         os.close(fd)
     # the command name may hold spaces and parentheses: fields start after the last ')'
-    fields = raw[raw.rfind(b")") + 2 :].split()
-    if len(fields) < 20 or fields[0] == b"Z":
+    return raw[raw.rfind(b")") + 2 :].split()
+
+
+def read_entry(pid: int) -> ProcEntry | None:
+    """The /proc figures of one process, or None if it is gone (or a zombie)."""
+    fields = stat_fields(pid)
+    if fields is None or len(fields) < 20 or fields[0] == b"Z":
         return None
     return ProcEntry(pid, int(fields[1]), int(fields[2]), int(fields[19]))
 

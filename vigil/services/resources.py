@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from vigil.core.snapshot import ProcessSnapshot
+from vigil.runtime.proctable import PROC, stat_fields
 
-PROC = "/proc"
 MIN_WINDOW = 0.5  # seconds: the shortest span a CPU percentage is taken over
 _NAME_VAR = b"SUPERVISOR_PROCESS_NAME="
 _GROUP_VAR = b"SUPERVISOR_GROUP_NAME="
@@ -81,19 +81,8 @@ class Stat:
 
 def read_stat(pid: int) -> Stat | None:
     """One process's stat line, or None when it is gone or a zombie."""
-    try:
-        fd = os.open(f"{PROC}/{pid}/stat", os.O_RDONLY | os.O_CLOEXEC)
-    except OSError:
-        return None
-    try:
-        raw = os.read(fd, 4096)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-    # the command name may hold spaces and parentheses: fields start after the last ')'
-    fields = raw[raw.rfind(b")") + 2 :].split()
-    if len(fields) < 22 or fields[0] in (b"Z", b"X"):
+    fields = stat_fields(pid)
+    if fields is None or len(fields) < 22 or fields[0] in (b"Z", b"X"):
         return None
     return Stat(
         pid,
