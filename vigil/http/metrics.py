@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import platform
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -165,7 +164,7 @@ class VigilCollector:
             {
                 "version": __version__,
                 "supervisor_version": SUPERVISOR_COMPAT_VERSION,
-                "python_version": platform.python_version(),
+                "python_version": sys.version.split()[0],  # platform.python_version()
             },
             1.0,
         )

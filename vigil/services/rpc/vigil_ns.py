@@ -8,8 +8,9 @@ as nil, and sizes are doubles (an <int> stops at 2 GiB).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vigil.config.errors import ConfigError
 from vigil.core.naming import make_namespec
@@ -18,11 +19,13 @@ from vigil.runtime.process import ProcessRunner
 from vigil.runtime.supervisor import ConfigSource, Supervisor
 from vigil.services.history import ProcessHistory
 from vigil.services.resources import ResourceReader
-from vigil.services.rolling import RollPlan, Rolls, roll_document
 from vigil.services.rpc.process_control import ProcessControl, ProcessLookup, Result, result
 from vigil.services.rpc.registry import published
-from vigil.services.scaling import Scaler
-from vigil.services.updates import GroupUpdates, describe_changes
+
+if TYPE_CHECKING:  # loaded at the first roll, update or scale: most daemons never make one
+    from vigil.services.rolling import Rolls
+    from vigil.services.scaling import Scaler
+    from vigil.services.updates import GroupUpdates
 
 ALL = "all"
 
@@ -50,10 +53,25 @@ class VigilNamespace(ProcessLookup):
         self._history = history
         self._reopen_main_log = reopen_main_log
         # stops and starts as supervisor.stopProcess and startProcess make them
-        control = _Control(supervisor)
-        self._rolls = Rolls(control, supervisor)
-        self._updates = GroupUpdates(supervisor, control, self._rolls)
-        self._scaler = Scaler(supervisor, control, config_source)
+        self._control = _Control(supervisor)
+
+    @functools.cached_property
+    def _rolls(self) -> Rolls:
+        from vigil.services.rolling import Rolls
+
+        return Rolls(self._control, self.supervisor)
+
+    @functools.cached_property
+    def _updates(self) -> GroupUpdates:
+        from vigil.services.updates import GroupUpdates
+
+        return GroupUpdates(self.supervisor, self._control, self._rolls)
+
+    @functools.cached_property
+    def _scaler(self) -> Scaler:
+        from vigil.services.scaling import Scaler
+
+        return Scaler(self.supervisor, self._control, self._config_source)
 
     def _named(self, name: str) -> list[ProcessRunner]:
         """One process, a group (``group:*`` or ``group:``) or ``all``; BAD_NAME otherwise."""
@@ -152,6 +170,8 @@ class VigilNamespace(ProcessLookup):
         @return struct result name, done, restarted, failed, reason, untouched, steps
         """
         self._check_running()
+        from vigil.services.rolling import RollPlan, roll_document
+
         plan = RollPlan(batch, pause)
         members = self._rolls.members(name)
         return roll_document(await self._rolls.roll(name, members, plan))
@@ -168,6 +188,8 @@ class VigilNamespace(ProcessLookup):
         """
         self._check_running()
         source = self._config_source
+        from vigil.services.rolling import RollPlan
+
         outcome = await self._updates.update(name, source.config, RollPlan())
         return outcome.document()
 
@@ -181,6 +203,8 @@ class VigilNamespace(ProcessLookup):
         last read by reloadConfig (false, the default)
         @return struct changes added, changed, removed, update_in_place, groups
         """
+        from vigil.services.updates import describe_changes
+
         self._check_running()
         source = self._config_source
         if not reread:
