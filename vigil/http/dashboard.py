@@ -16,8 +16,6 @@ unchanged asset costs a 304. They are gzipped once, on first use, for clients th
 from __future__ import annotations
 
 import functools
-import gzip
-import hashlib
 import html
 import socket
 import string
@@ -71,6 +69,11 @@ def load_asset(name: str) -> Asset | None:
     if not path.is_file():
         return None
     body = path.read_bytes()
+    # loaded here, when a browser first asks: hashlib's OpenSSL alone would add half a MiB
+    # to every daemon's memory at rest
+    import gzip
+    import hashlib
+
     gzipped = gzip.compress(body, 9, mtime=0) if len(body) >= GZIP_FROM else None
     etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
     return Asset(body, gzipped, etag, CONTENT_TYPES[suffix])
