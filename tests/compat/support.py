@@ -424,3 +424,16 @@ def terminal(argv: Sequence[str], cwd: Path) -> Iterator[Terminal]:
         yield session
     finally:
         session.close()
+
+
+def fault_text(outcome: object) -> str:
+    assert isinstance(outcome, xmlrpc.client.Fault), outcome
+    return str(outcome.faultString)
+
+
+def by_name(results: object) -> object:
+    """Results of waited-for stops in name order: both daemons report each as it completes, and
+    which of two children that got SIGTERM together is reaped first is up to the kernel."""
+    if not isinstance(results, list):
+        return results
+    return sorted(results, key=lambda result: (result["group"], result["name"]))
