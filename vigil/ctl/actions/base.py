@@ -52,6 +52,18 @@ class Action(ABC):
         self.show_help(ctl)
         return True
 
+    def lacks_names(
+        self, ctl: Controller, names: list[str], status: int = InitExit.GENERIC
+    ) -> bool:
+        """For actions on processes: with no name, say so with the help and exit `status`
+        (Supervisor's start uses 2, the others 1). True if nothing was named."""
+        if names:
+            return False
+        ctl.output(f"Error: {self.name} requires a process name")
+        ctl.exit_status = status
+        self.show_help(ctl)
+        return True
+
 
 def take_json_flag(words: list[str]) -> tuple[list[str], bool]:
     """The words without ``--json``, and whether it was there."""

@@ -239,10 +239,7 @@ class ClearAction(Action):
         names, as_json = take_json_flag(arg.split())
         if not ctl.upcheck():
             return False
-        if not names:
-            ctl.output("Error: clear requires a process name")
-            ctl.exit_status = InitExit.GENERIC
-            self.show_help(ctl)
+        if self.lacks_names(ctl, names):
             return False
         outcomes = Outcomes(ctl, as_json)
         if "all" in names:

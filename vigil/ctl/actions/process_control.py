@@ -73,10 +73,7 @@ class StartAction(_ResultsAction):
     def act(self, ctl: Controller, names: list[str], outcomes: Outcomes) -> bool:
         if not ctl.upcheck():
             return False
-        if not names:
-            ctl.output("Error: start requires a process name")
-            ctl.exit_status = InitExit.INVALID_ARGS
-            self.show_help(ctl)
+        if self.lacks_names(ctl, names, InitExit.INVALID_ARGS):
             return False
         if "all" in names:
             self._show(ctl, _results(ctl.supervisor("startAllProcesses")), outcomes)
@@ -164,10 +161,7 @@ class StopAction(_SignalLikeAction):
     def act(self, ctl: Controller, names: list[str], outcomes: Outcomes) -> bool:
         if not ctl.upcheck():
             return False
-        if not names:
-            ctl.output("Error: stop requires a process name")
-            ctl.exit_status = InitExit.GENERIC
-            self.show_help(ctl)
+        if self.lacks_names(ctl, names):
             return False
         if "all" in names:
             self._show(ctl, _results(ctl.supervisor("stopAllProcesses")), outcomes)
@@ -225,10 +219,7 @@ class RestartAction(Action):
             return False
         if not ctl.upcheck():
             return False
-        if not names:
-            ctl.output("Error: restart requires a process name")
-            ctl.exit_status = InitExit.GENERIC
-            self.show_help(ctl)
+        if self.lacks_names(ctl, names):
             return False
         outcomes = Outcomes(ctl, as_json)
         if rolling:

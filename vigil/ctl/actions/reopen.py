@@ -44,10 +44,7 @@ class ReopenAction(Action):
         names, as_json = take_json_flag(arg.split())
         if not ctl.upcheck():
             return False
-        if not names:
-            ctl.output("Error: reopen requires a process name")
-            ctl.exit_status = InitExit.GENERIC
-            self.show_help(ctl)
+        if self.lacks_names(ctl, names):
             return False
         outcomes = Outcomes(ctl, as_json)
         for name in ["all"] if "all" in names else names:
