@@ -389,13 +389,19 @@ class Terminal:
 
     def finish(self) -> int:
         """Read everything up to the program's exit; return its exit status."""
-        deadline = time.monotonic() + DEADLINE
+        if not self.ended_within(DEADLINE):
+            raise AssertionError(f"the program did not end; the terminal shows {self.text!r}")
+        return self.proc.wait(DEADLINE)
+
+    def ended_within(self, seconds: float) -> bool:
+        """Read until the program's end or until `seconds` have passed; whether it ended."""
+        deadline = time.monotonic() + seconds
         while not self._ended:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise AssertionError(f"the program did not end; the terminal shows {self.text!r}")
+                return False
             self._read(remaining)
-        return self.proc.wait(DEADLINE)
+        return True
 
     def _read(self, timeout: float) -> None:
         ready, _, _ = select.select([self.master], [], [], timeout)

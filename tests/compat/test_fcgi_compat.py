@@ -144,6 +144,7 @@ def serve(rec: Recorder) -> dict[str, object]:
     rec.record("socket file", [stat.filemode(info.st_mode), info.st_uid, info.st_gid])
     rec.wait_log("web:web_0", "serving AF_INET")
     rec.wait_log("local", "stderr works", "stderr")
+    rec.wait_log("web:web_1", "stderr works", "stderr")
     rec.call("supervisor.readProcessStdoutLog", "local", 0, 0)
     rec.call("supervisor.readProcessStderrLog", "web:web_1", 0, 0)
     rec.call("supervisor.sendProcessStdin", "local", "fcgi children read the socket\n")

@@ -216,6 +216,9 @@ def test_killmode_tree_stops_every_descendant_before_stopped(
 
     # Supervisor's way (stopasgroup) misses those that left the group (Supervisor #1101)
     assert rpc.supervisor.stopProcess("plain") is True
+    # the group's SIGTERM reaches 2022 with the main process, but it may die a moment after
+    # the main one, whose exit ends the stop
+    wait_until(lambda: gone(plain["2022"].pid), what="2022 ended by the group's SIGTERM")
     survivors = sorted(name for name, process in plain.items() if not gone(process.pid))
     assert survivors == ["2021", "2023", "2024"]
     rpc.supervisor.shutdown()
